@@ -1,0 +1,147 @@
+// Internal: what an index or an appender needs from a log, read from its first
+// and last lines only, so that neither reads whole logs.
+import { fsError } from "./_fs.ts";
+
+const CHUNK = 64 * 1024;
+const decoder = new TextDecoder();
+
+/** The first event and the last complete event of a log. */
+export interface LogSummary {
+  /** The first line's event, if it parsed. */
+  first?: Record<string, unknown>;
+  /** The last complete line's event, if it parsed. */
+  last?: Record<string, unknown>;
+  /** Size of the log in bytes. */
+  size: number;
+  /** Whether the log ends with a newline (or is empty). */
+  complete: boolean;
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? value
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function lastNewline(buffer: Uint8Array, from: number): number {
+  return from < 0 ? -1 : buffer.lastIndexOf(10, from);
+}
+
+function readAt(file: Deno.FsFile, position: number, length: number) {
+  const buffer = new Uint8Array(length);
+  file.seekSync(position, Deno.SeekMode.Start);
+  let filled = 0;
+  while (filled < length) {
+    const n = file.readSync(buffer.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return buffer.subarray(0, filled);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
+}
+
+function firstEvent(file: Deno.FsFile, size: number) {
+  let head: Uint8Array = new Uint8Array(0);
+  let newline = -1;
+  while (newline < 0 && head.length < size) {
+    const more = readAt(file, head.length, Math.min(CHUNK, size - head.length));
+    if (more.length === 0) break;
+    newline = more.indexOf(10);
+    if (newline >= 0) newline += head.length;
+    head = concat(head, more);
+  }
+  return newline < 0
+    ? undefined
+    : parseObject(decoder.decode(head.subarray(0, newline)));
+}
+
+/** The last line that ends with a newline and parses, reading backward. */
+function lastEvent(file: Deno.FsFile, size: number) {
+  let end = size;
+  let tail: Uint8Array = new Uint8Array(0);
+  let tailStart = size;
+  while (tailStart > 0) {
+    const from = Math.max(0, tailStart - CHUNK);
+    tail = concat(readAt(file, from, tailStart - from), tail);
+    tailStart = from;
+    let lineEnd = lastNewline(tail, end - tailStart - 1);
+    while (lineEnd >= 0) {
+      const lineStart = lastNewline(tail, lineEnd - 1) + 1;
+      if (lineStart === 0 && tailStart > 0) break; // the line starts earlier
+      const text = decoder.decode(tail.subarray(lineStart, lineEnd)).trim();
+      const event = text === "" ? undefined : parseObject(text);
+      if (event !== undefined) return event;
+      end = tailStart + lineStart;
+      lineEnd = lineStart - 1;
+    }
+  }
+  return undefined;
+}
+
+function endsWithNewline(file: Deno.FsFile, size: number): boolean {
+  return size === 0 || readAt(file, size - 1, 1)[0] === 10;
+}
+
+/** Reads the first and last complete events of a log. */
+export function summarizeLog(path: string): LogSummary {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (error) {
+    throw fsError(error, { action: "read the session log", path });
+  }
+  try {
+    const size = file.statSync().size;
+    return {
+      first: firstEvent(file, size),
+      last: lastEvent(file, size),
+      size,
+      complete: endsWithNewline(file, size),
+    };
+  } finally {
+    file.close();
+  }
+}
+
+/** Where an appender stands: the last `seq` written and whether the tail is torn. */
+export interface LogTail {
+  /** `seq` of the last complete event, 0 when there is none. */
+  seq: number;
+  /** Whether the file ends without a newline. */
+  torn: boolean;
+  /** Where the torn line starts, when `torn`. */
+  tornOffset?: number;
+}
+
+/** Reads the tail of an open log (opened for reading). */
+export function lastEventOfFile(file: Deno.FsFile, path: string): LogTail {
+  try {
+    const size = file.statSync().size;
+    const last = lastEvent(file, size);
+    const seq = typeof last?.seq === "number" ? last.seq : 0;
+    if (endsWithNewline(file, size)) return { seq, torn: false };
+    const before = readAt(
+      file,
+      Math.max(0, size - CHUNK),
+      Math.min(CHUNK, size),
+    );
+    const nl = before.lastIndexOf(10);
+    const tornOffset = nl < 0 && size > CHUNK
+      ? undefined
+      : size - before.length + nl + 1;
+    return { seq, torn: true, tornOffset };
+  } catch (error) {
+    throw fsError(error, { action: "read the end of the session log", path });
+  }
+}

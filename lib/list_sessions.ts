@@ -1,0 +1,192 @@
+/**
+ * Finding sessions: the current project's list, lookup by id prefix, the
+ * latest one, and where a session's log is now.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { ZigError } from "./error.ts";
+import { existsSync } from "./_fs.ts";
+import {
+  globalIndexPath,
+  projectDir,
+  projectIndexPath,
+  type ProjectOptions,
+  zigHome,
+} from "./paths.ts";
+import { loadGlobalIndex, loadProjectIndex } from "./session_index.ts";
+import type { IndexOptions } from "./_index_file.ts";
+import { compareTimestamps } from "./timestamp.ts";
+import type { GlobalSessionEntry, SessionLogIndexEntry } from "./types.ts";
+
+/** Options of {@linkcode listSessions} and {@linkcode findSession}. */
+export interface ListOptions extends ProjectOptions, IndexOptions {
+  /** Search every project's sessions (the global index) instead. */
+  global?: boolean;
+}
+
+/** An entry of either index. */
+export type AnySessionEntry = SessionLogIndexEntry | GlobalSessionEntry;
+
+/** Options of {@linkcode resolveLogPath}. */
+export interface ResolveLogPathOptions extends ZigHomeLike {
+  /** The index the entry came from. */
+  indexPath?: string;
+}
+
+/** Locates the zig home. */
+export interface ZigHomeLike {
+  /** The zig home. Default: from the environment, as {@linkcode zigHome}. */
+  zigHome?: string;
+}
+
+/**
+ * The sessions of the current project (or of every project with `global`),
+ * in the order they started, as the project index lists them.
+ *
+ * @example Usage
+ * ```ts
+ * import { listSessions } from "./list_sessions.ts";
+ *
+ * const sessions = listSessions({ zigHome: Deno.makeTempDirSync(), projectRoot: "/src/shop" });
+ * console.log(sessions.length); // 0
+ * ```
+ *
+ * @param options The zig home and the project, or `global`.
+ * @returns The index entries.
+ */
+export function listSessions(options: ListOptions = {}): AnySessionEntry[] {
+  if (options.global) {
+    return loadGlobalIndex(globalIndexPath(zigHome(options)), options).sessions;
+  }
+  return loadProjectIndex(projectIndexPath(projectDir(options)), options)
+    .sessions;
+}
+
+/**
+ * Finds a session by a unique prefix of its id.
+ *
+ * @example Usage
+ * ```ts
+ * import { findSession } from "./list_sessions.ts";
+ * import { ZigError } from "./error.ts";
+ *
+ * try {
+ *   findSession("3fa1", { zigHome: Deno.makeTempDirSync(), projectRoot: "/src/shop" });
+ * } catch (error) {
+ *   console.log((error as ZigError).kind); // not_found
+ * }
+ * ```
+ *
+ * @param prefix The start of a session id.
+ * @param options The zig home and the project, or `global`.
+ * @returns The one entry whose id starts with `prefix`.
+ * @throws {ZigError} `not_found` when no id matches, `ambiguous` (with
+ * `candidates`) when several do.
+ */
+export function findSession(
+  prefix: string,
+  options: ListOptions = {},
+): AnySessionEntry {
+  if (prefix === "") {
+    throw new ZigError("Empty session id: give an id or a prefix of one", {
+      kind: "not_found",
+    });
+  }
+  const matches = listSessions(options).filter((s) =>
+    s.zig_session_id.startsWith(prefix)
+  );
+  const where = options.global ? "any project" : "this project";
+  if (matches.length === 0) {
+    throw new ZigError(
+      `Session not found: no session id in ${where} starts with "${prefix}"`,
+      { kind: "not_found" },
+    );
+  }
+  const ids = [...new Set(matches.map((s) => s.zig_session_id))];
+  if (ids.length > 1) {
+    throw new ZigError(
+      `Ambiguous session prefix "${prefix}": it matches ${ids.length} sessions: ${
+        ids.join(", ")
+      }`,
+      { kind: "ambiguous", candidates: ids },
+    );
+  }
+  return matches[matches.length - 1];
+}
+
+/**
+ * The session that started last, comparing the instants `started_at` names,
+ * not its text.
+ *
+ * @example Usage
+ * ```ts
+ * import { latestSession } from "./list_sessions.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const latest = latestSession([
+ *   { zig_session_id: "a", started_at: "2026-11-23T22:41:46.9+00:00" },
+ *   { zig_session_id: "b", started_at: "2026-11-23T22:41:47+00:00" },
+ * ]);
+ * assert.equal(latest?.zig_session_id, "b");
+ * ```
+ *
+ * @param entries Index entries.
+ * @returns The latest one, or `undefined` for none.
+ */
+export function latestSession<T extends { started_at: string }>(
+  entries: readonly T[],
+): T | undefined {
+  let latest: T | undefined;
+  for (const entry of entries) {
+    if (
+      latest === undefined ||
+      compareTimestamps(entry.started_at, latest.started_at) >= 0
+    ) {
+      latest = entry;
+    }
+  }
+  return latest;
+}
+
+/**
+ * Where a session's log is now. `log_path` is absolute and may come from
+ * another machine; when it does not exist, the log is looked for where the
+ * layout puts it: `<sessions dir>/<id>.jsonl` beside the given index, or under
+ * the zig home.
+ *
+ * @example Usage
+ * ```ts
+ * import { resolveLogPath } from "./list_sessions.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const path = resolveLogPath(
+ *   { zig_session_id: "abc", log_path: "/home/ada/.zig/logs/sessions/abc.jsonl" },
+ *   { indexPath: "/tmp/z/logs/index.json" },
+ * );
+ * assert.equal(path, "/tmp/z/logs/sessions/abc.jsonl");
+ * ```
+ *
+ * @param entry An index entry.
+ * @param options The index it came from, or the zig home.
+ * @returns The path of the log: `log_path` if it exists, else where the
+ * layout puts it.
+ */
+export function resolveLogPath(
+  entry: { zig_session_id: string; log_path: string },
+  options: ResolveLogPathOptions = {},
+): string {
+  if (existsSync(entry.log_path)) return entry.log_path;
+  const file = `${entry.zig_session_id}.jsonl`;
+  if (options.indexPath && !options.indexPath.endsWith("sessions_index.json")) {
+    return join(dirname(options.indexPath), "sessions", file);
+  }
+  const home = options.indexPath
+    ? dirname(options.indexPath)
+    : zigHome(options);
+  const parts = entry.log_path.split(/[\\/]/);
+  const project = parts.length >= 5 && parts[parts.length - 5] === "projects"
+    ? join(home, "projects", parts[parts.length - 4])
+    : home;
+  return join(project, "logs", "sessions", file);
+}

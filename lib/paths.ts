@@ -1,0 +1,239 @@
+/**
+ * Where zig keeps its files:
+ *
+ * ```
+ * <zig home>/sessions_index.json                    global index
+ * <zig home>/projects/<sanitized>/logs/index.json   project index
+ * <zig home>/projects/<sanitized>/logs/sessions/<id>.jsonl
+ * <zig home>/logs/...                               sessions outside any git repository
+ * ```
+ *
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import { ZigError } from "./error.ts";
+import { fsError } from "./_fs.ts";
+
+/** The environment variables the module reads, in the order it reads them. */
+export const ENV_VARS: readonly string[] = ["ZIG_HOME", "HOME", "USERPROFILE"];
+
+/** Options that locate the zig home. */
+export interface ZigHomeOptions {
+  /** The zig home itself; when given, no environment variable is read. */
+  zigHome?: string;
+}
+
+/** Options that locate a project. */
+export interface ProjectOptions extends ZigHomeOptions {
+  /**
+   * The root of the user's repository. Default: the nearest ancestor of `cwd`
+   * that holds `.git`; none means the project dir is the zig home itself.
+   */
+  projectRoot?: string;
+  /** The working directory to start from. Default: `Deno.cwd()`. */
+  cwd?: string;
+}
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new ZigError(
+        `Cannot read the environment variable ${name}: env access is not granted, run again with --allow-env=${
+          ENV_VARS.join(",")
+        } or pass zigHome`,
+        { kind: "permission", cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * The zig home: `options.zigHome`, else `$ZIG_HOME`, else `$HOME/.zig`, else
+ * `$USERPROFILE/.zig`.
+ *
+ * @example Usage
+ * ```ts
+ * import { zigHome } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(zigHome({ zigHome: "/tmp/z" }), "/tmp/z");
+ * ```
+ *
+ * @param options An explicit zig home, if any.
+ * @returns The absolute path of the zig home.
+ * @throws {ZigError} `not_found` when none of the variables is set.
+ */
+export function zigHome(options: ZigHomeOptions = {}): string {
+  if (options.zigHome) return resolve(options.zigHome);
+  const explicit = readEnv("ZIG_HOME");
+  if (explicit) return resolve(explicit);
+  const home = readEnv("HOME") || readEnv("USERPROFILE");
+  if (!home) {
+    throw new ZigError(
+      "Cannot find the zig home: neither ZIG_HOME nor HOME (nor USERPROFILE) is set, set one of them or pass zigHome",
+      { kind: "not_found" },
+    );
+  }
+  return join(home, ".zig");
+}
+
+/**
+ * The nearest ancestor of `cwd` (itself included) that holds `.git`, a file
+ * or a folder.
+ *
+ * @example Usage
+ * ```ts
+ * import { findProjectRoot } from "./paths.ts";
+ *
+ * const root = findProjectRoot(Deno.cwd()); // undefined outside a repository
+ * ```
+ *
+ * @param cwd Where to start.
+ * @returns The repository root, or `undefined` outside any repository.
+ */
+export function findProjectRoot(cwd: string): string | undefined {
+  let dir = resolve(cwd);
+  while (true) {
+    const candidate = join(dir, ".git");
+    try {
+      Deno.statSync(candidate);
+      return dir;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        throw fsError(error, {
+          action: "look for the git repository",
+          path: candidate,
+        });
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * Turns a project path into a folder name as zig does: the leading `/`
+ * removed and every other `/` replaced by `-`.
+ *
+ * @example Usage
+ * ```ts
+ * import { sanitizeProjectPath } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(sanitizeProjectPath("/home/ada/src/shop"), "home-ada-src-shop");
+ * ```
+ *
+ * @param path An absolute project path.
+ * @returns The folder name under `<zig home>/projects/`.
+ */
+export function sanitizeProjectPath(path: string): string {
+  return path.replace(/^\/+/, "").replaceAll("/", "-");
+}
+
+/**
+ * The zig project directory for a working directory: the zig home's
+ * `projects/<sanitized root>`, or the zig home itself outside any repository.
+ *
+ * @example Usage
+ * ```ts
+ * import { projectDir } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   projectDir({ zigHome: "/h/.zig", projectRoot: "/src/shop" }),
+ *   "/h/.zig/projects/src-shop",
+ * );
+ * ```
+ *
+ * @param options The zig home, the project root or the working directory.
+ * @returns The absolute path of the project directory.
+ */
+export function projectDir(options: ProjectOptions = {}): string {
+  const home = zigHome(options);
+  const root = options.projectRoot !== undefined
+    ? resolve(options.projectRoot)
+    : findProjectRoot(options.cwd ?? Deno.cwd());
+  return root === undefined
+    ? home
+    : join(home, "projects", sanitizeProjectPath(root));
+}
+
+/**
+ * The folder of a project's session logs.
+ *
+ * @example Usage
+ * ```ts
+ * import { sessionsDir } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(sessionsDir("/h/.zig"), "/h/.zig/logs/sessions");
+ * ```
+ *
+ * @param projectDirPath A project directory.
+ * @returns `<project dir>/logs/sessions`.
+ */
+export function sessionsDir(projectDirPath: string): string {
+  return join(projectDirPath, "logs", "sessions");
+}
+
+/**
+ * The path of a project index.
+ *
+ * @example Usage
+ * ```ts
+ * import { projectIndexPath } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(projectIndexPath("/h/.zig"), "/h/.zig/logs/index.json");
+ * ```
+ *
+ * @param projectDirPath A project directory.
+ * @returns `<project dir>/logs/index.json`.
+ */
+export function projectIndexPath(projectDirPath: string): string {
+  return join(projectDirPath, "logs", "index.json");
+}
+
+/**
+ * The path of the global index.
+ *
+ * @example Usage
+ * ```ts
+ * import { globalIndexPath } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(globalIndexPath("/h/.zig"), "/h/.zig/sessions_index.json");
+ * ```
+ *
+ * @param zigHomePath The zig home.
+ * @returns `<zig home>/sessions_index.json`.
+ */
+export function globalIndexPath(zigHomePath: string): string {
+  return join(zigHomePath, "sessions_index.json");
+}
+
+/**
+ * The path of a session's log.
+ *
+ * @example Usage
+ * ```ts
+ * import { sessionLogPath } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(sessionLogPath("/h/.zig", "abc"), "/h/.zig/logs/sessions/abc.jsonl");
+ * ```
+ *
+ * @param projectDirPath A project directory.
+ * @param sessionId The session's id.
+ * @returns `<project dir>/logs/sessions/<id>.jsonl`.
+ */
+export function sessionLogPath(
+  projectDirPath: string,
+  sessionId: string,
+): string {
+  return join(sessionsDir(projectDirPath), `${sessionId}.jsonl`);
+}

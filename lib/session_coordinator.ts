@@ -1,0 +1,162 @@
+/**
+ * The session coordinator: heartbeats while a session runs, and a recorded
+ * end however the session stops.
+ *
+ * @module
+ */
+import { ZigError } from "./error.ts";
+import type { SessionWriter } from "./session_writer.ts";
+import type { SessionStatus } from "./types.ts";
+
+/** Options of {@linkcode SessionCoordinator.start}. */
+export interface CoordinatorOptions {
+  /** Milliseconds between heartbeats. Default: 10 000, as zig. */
+  heartbeatMs?: number;
+  /**
+   * End the session as failure when the process gets SIGINT or SIGTERM, then
+   * exit with 128 + the signal's number. Default: `true`.
+   */
+  handleSignals?: boolean;
+}
+
+const SIGNALS: ReadonlyArray<[Deno.Signal, number]> = [
+  ["SIGINT", 2],
+  ["SIGTERM", 15],
+];
+
+/**
+ * Runs a session: heartbeats on a timer that never keeps the process alive,
+ * and an end event whatever happens. `finish(status)` ends it; disposing it
+ * (`using`), a SIGINT or SIGTERM, or the process exiting first records
+ * failure, so that no session is left open by anything short of SIGKILL.
+ *
+ * @example Usage
+ * ```ts
+ * import { SessionCoordinator } from "./session_coordinator.ts";
+ * import { SessionWriter } from "./session_writer.ts";
+ *
+ * const writer = SessionWriter.create({
+ *   zigHome: Deno.makeTempDirSync(),
+ *   projectRoot: "/src/shop",
+ *   workflowName: "w",
+ *   workflowPath: "w.zwf",
+ *   tierCount: 1,
+ * });
+ * {
+ *   using session = SessionCoordinator.start(writer);
+ *   session.writer.tierStarted(0, ["plan"]);
+ *   session.finish("success");
+ * } // had finish not been called, failure would be recorded here
+ * ```
+ */
+export class SessionCoordinator implements Disposable, AsyncDisposable {
+  /** The writer of the session. */
+  readonly writer: SessionWriter;
+  #started = performance.now();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #signalHandlers: Array<[Deno.Signal, () => void]> = [];
+  #onUnload = () => this.#endQuietly("failure");
+  #finished = false;
+
+  private constructor(writer: SessionWriter, options: CoordinatorOptions) {
+    this.writer = writer;
+    const heartbeatMs = options.heartbeatMs ?? 10_000;
+    if (!(heartbeatMs > 0)) {
+      throw new ZigError(
+        `Invalid heartbeatMs ${heartbeatMs}: it must be a positive number of milliseconds`,
+        { kind: "parse" },
+      );
+    }
+    const intervalSecs = Math.max(1, Math.ceil(heartbeatMs / 1000));
+    this.#timer = setInterval(() => {
+      try {
+        if (writer.open) writer.heartbeat(intervalSecs);
+      } catch (error) {
+        console.warn(`zig-session: heartbeat failed: ${error}`);
+      }
+    }, heartbeatMs);
+    Deno.unrefTimer(this.#timer as unknown as number);
+    if (options.handleSignals ?? true) {
+      for (const [signal, number] of SIGNALS) {
+        const handler = () => {
+          this.#endQuietly("failure");
+          Deno.exit(128 + number);
+        };
+        try {
+          Deno.addSignalListener(signal, handler);
+          this.#signalHandlers.push([signal, handler]);
+        } catch {
+          // Signals are not supported here (Windows has no SIGTERM).
+        }
+      }
+    }
+    globalThis.addEventListener("unload", this.#onUnload);
+  }
+
+  /**
+   * Starts coordinating a session.
+   *
+   * @param writer The session's writer.
+   * @param options Heartbeat interval and signal handling.
+   * @returns The coordinator.
+   */
+  static start(
+    writer: SessionWriter,
+    options: CoordinatorOptions = {},
+  ): SessionCoordinator {
+    return new SessionCoordinator(writer, options);
+  }
+
+  /** Whether the session was ended. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /**
+   * Ends the session: stops the heartbeat, writes `zig_session_ended` with
+   * the time since start, and stamps both indexes.
+   *
+   * @param status How the session ended.
+   * @throws {ZigError} when it was already finished.
+   */
+  finish(status: SessionStatus): void {
+    if (this.#finished) {
+      throw new ZigError(
+        `Session ${this.writer.sessionId} is already finished`,
+        { kind: "io", path: this.writer.logPath },
+      );
+    }
+    this.#finished = true;
+    this.#stop();
+    this.writer.ended(status, performance.now() - this.#started);
+  }
+
+  /** Records failure if the session was not finished. */
+  [Symbol.dispose](): void {
+    if (!this.#finished) this.finish("failure");
+  }
+
+  /** Records failure if the session was not finished. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this[Symbol.dispose]();
+    return Promise.resolve();
+  }
+
+  #endQuietly(status: SessionStatus): void {
+    if (this.#finished) return;
+    try {
+      this.finish(status);
+    } catch (error) {
+      console.warn(`zig-session: could not end the session: ${error}`);
+    }
+  }
+
+  #stop(): void {
+    clearInterval(this.#timer);
+    for (const [signal, handler] of this.#signalHandlers) {
+      Deno.removeSignalListener(signal, handler);
+    }
+    this.#signalHandlers = [];
+    globalThis.removeEventListener("unload", this.#onUnload);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Reading session logs: whole, or as a stream with bounded memory.
+ *
+ * A torn final line (no newline: a write cut short by a crash) and malformed
+ * lines are reported to `onProblem` with their line numbers; every other event
+ * is still returned.
+ *
+ * @module
+ */
+import { fsError } from "./_fs.ts";
+import { LineParser } from "./_line_parser.ts";
+import type { ProblemHandler, SessionLogEvent } from "./types.ts";
+
+/** Options of the readers. */
+export interface ReadOptions {
+  /** Told about torn and malformed lines. Default: a warning on stderr. */
+  onProblem?: ProblemHandler;
+  /** Stops reading when aborted. */
+  signal?: AbortSignal;
+}
+
+const CHUNK = 1 << 20;
+
+/** Reads a log in chunks, yielding the events of each chunk. */
+async function* eventBatches(
+  path: string,
+  options: ReadOptions,
+): AsyncGenerator<SessionLogEvent[]> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    throw fsError(error, { action: "read the session log", path });
+  }
+  try {
+    const parser = new LineParser(path, options.onProblem);
+    const buffer = new Uint8Array(CHUNK);
+    while (true) {
+      options.signal?.throwIfAborted();
+      let n: number | null;
+      try {
+        n = await file.read(buffer);
+      } catch (error) {
+        throw fsError(error, { action: "read the session log", path });
+      }
+      if (n === null) break;
+      const batch: SessionLogEvent[] = [];
+      parser.push(buffer.subarray(0, n), batch);
+      if (batch.length > 0) yield batch;
+    }
+    parser.finish();
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Reads every event of a session log.
+ *
+ * @example Usage
+ * ```ts
+ * import { readSessionEvents } from "./session_reader.ts";
+ *
+ * const path = Deno.makeTempFileSync();
+ * Deno.writeTextFileSync(path, '{"seq":1,"ts":"2026-11-23T22:41:46+00:00","zig_session_id":"a","type":"heartbeat","interval_secs":10}\n{"seq":2,"ts');
+ * const problems: string[] = [];
+ * const events = await readSessionEvents(path, { onProblem: (p) => problems.push(p.kind) });
+ * console.log(events.length, problems); // 1 [ "torn_line" ]
+ * ```
+ *
+ * @param path The log file.
+ * @param options Where to report bad lines.
+ * @returns The events, in file order.
+ * @throws {ZigError} when the file cannot be read.
+ */
+export async function readSessionEvents(
+  path: string,
+  options: ReadOptions = {},
+): Promise<SessionLogEvent[]> {
+  const events: SessionLogEvent[] = [];
+  for await (const batch of eventBatches(path, options)) {
+    for (const event of batch) events.push(event);
+  }
+  return events;
+}
+
+/**
+ * Streams the events of a session log, holding one chunk (1 MiB) and one
+ * line at a time, whatever the file's size.
+ *
+ * @example Usage
+ * ```ts
+ * import { streamSessionEvents } from "./session_reader.ts";
+ *
+ * const path = Deno.makeTempFileSync();
+ * Deno.writeTextFileSync(path, '{"seq":1,"ts":"2026-11-23T22:41:46+00:00","zig_session_id":"a","type":"heartbeat","interval_secs":10}\n');
+ * for await (const event of streamSessionEvents(path)) {
+ *   console.log(event.seq, event.type); // 1 heartbeat
+ * }
+ * ```
+ *
+ * @param path The log file.
+ * @param options Where to report bad lines, and a signal to stop.
+ * @returns An async iterator of the events, in file order.
+ */
+export async function* streamSessionEvents(
+  path: string,
+  options: ReadOptions = {},
+): AsyncGenerator<SessionLogEvent> {
+  for await (const batch of eventBatches(path, options)) yield* batch;
+}

@@ -1,0 +1,579 @@
+/**
+ * The session writer: appends one JSON line per event to a session log and
+ * keeps the project and global indexes up to date.
+ *
+ * @module
+ */
+import { basename, dirname } from "node:path";
+import { ZigError } from "./error.ts";
+import { ensureDirSync, fsError } from "./_fs.ts";
+import { normalizeKind, serializeEvent } from "./_event_json.ts";
+import { putIndexEntry, stampIndexEntry } from "./_index_file.ts";
+import { lastEventOfFile } from "./_log_summary.ts";
+import { reportProblem } from "./_problems.ts";
+import {
+  globalIndexPath,
+  projectDir,
+  projectIndexPath,
+  type ProjectOptions,
+  sessionLogPath,
+  sessionsDir,
+  zigHome,
+  type ZigHomeOptions,
+} from "./paths.ts";
+import { nowTimestamp } from "./timestamp.ts";
+import type {
+  OtherEventKind,
+  OutputStream,
+  ProblemHandler,
+  SessionEventKind,
+  SessionStatus,
+} from "./types.ts";
+
+/** Interval zig writes in `heartbeat` events. */
+export const DEFAULT_HEARTBEAT_SECS = 10;
+
+/** Options shared by {@linkcode SessionWriter.create} and {@linkcode SessionWriter.attach}. */
+export interface WriterCommonOptions extends ZigHomeOptions {
+  /**
+   * Returns the current time as an RFC 3339 timestamp; every `ts`,
+   * `started_at` and `ended_at` comes from it. Default: the system clock.
+   */
+  clock?: () => string;
+  /**
+   * Lock the log for every event and take `seq` from the file, so that
+   * several processes can append to one session. Always on for attached
+   * writers.
+   */
+  shared?: boolean;
+  /** Told about a corrupt index or a torn log line. Default: stderr. */
+  onProblem?: ProblemHandler;
+}
+
+/** Options of {@linkcode SessionWriter.create}: the reference's parameters, in camelCase. */
+export interface SessionWriterOptions
+  extends WriterCommonOptions, ProjectOptions {
+  /** Name of the workflow. */
+  workflowName: string;
+  /** Path of the workflow file. */
+  workflowPath: string;
+  /** The prompt the workflow runs with. */
+  prompt?: string | null;
+  /** Number of tiers in the workflow. */
+  tierCount: number;
+  /** Returns a new session id. Default: `crypto.randomUUID()`. */
+  createId?: () => string;
+}
+
+/** Options of {@linkcode SessionWriter.attach}. */
+export interface AttachOptions extends WriterCommonOptions {
+  /** The log of the session to append to. */
+  logPath: string;
+}
+
+/** Arguments of {@linkcode SessionWriter.prototype.stepStarted}. */
+export interface StepStartedOptions {
+  /** Name of the step. */
+  stepName: string;
+  /** Tier of the step. */
+  tierIndex: number;
+  /** Id of the agent session running the step. */
+  zagSessionId: string;
+  /** The command running the step. */
+  zagCommand: string;
+  /** Model used, if any. */
+  model?: string | null;
+  /** Start of the step's prompt. */
+  promptPreview: string;
+}
+
+/** Arguments of {@linkcode SessionWriter.prototype.stepOutput}. */
+export interface StepOutputOptions {
+  /** Name of the step. */
+  stepName: string;
+  /** Stream the line came from. */
+  stream: OutputStream;
+  /** The line, without its newline. */
+  line: string;
+}
+
+/** Arguments of {@linkcode SessionWriter.prototype.stepCompleted}. */
+export interface StepCompletedOptions {
+  /** Name of the step. */
+  stepName: string;
+  /** Exit code of the step's command. */
+  exitCode: number;
+  /** Duration in milliseconds. */
+  durationMs: number;
+  /** Names of the variables the step saved. Default: none. */
+  savedVars?: string[];
+}
+
+/** Arguments of {@linkcode SessionWriter.prototype.stepFailed}. */
+export interface StepFailedOptions {
+  /** Name of the step. */
+  stepName: string;
+  /** Exit code, or `null` when the command did not start or was killed. */
+  exitCode: number | null;
+  /** Attempt number, from 1. */
+  attempt: number;
+  /** What went wrong. */
+  error: string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Appends the events of one session to its log, one JSON line per event, each
+ * line in a single write call that returns only once the line is in the file:
+ * a reader sees every event as soon as the call returns. Writes are
+ * synchronous on purpose: they cost a few microseconds.
+ *
+ * @example Record a session
+ * ```ts
+ * import { SessionWriter } from "./session_writer.ts";
+ *
+ * const writer = SessionWriter.create({
+ *   zigHome: Deno.makeTempDirSync(),
+ *   projectRoot: "/src/shop",
+ *   workflowName: "review",
+ *   workflowPath: "review.zwf",
+ *   tierCount: 1,
+ * });
+ * writer.tierStarted(0, ["plan"]);
+ * writer.stepOutput({ stepName: "plan", stream: "stdout", line: "hello" });
+ * writer.ended("success", 12);
+ * console.log(writer.sessionId, writer.logPath);
+ * ```
+ */
+export class SessionWriter {
+  /** Id of the session. */
+  readonly sessionId: string;
+  /** Path of the session log. */
+  readonly logPath: string;
+  /** The zig home the session is indexed in. */
+  readonly zigHome: string;
+  #file: Deno.FsFile | undefined;
+  #seq: number;
+  #clock: () => string;
+  #shared: boolean;
+  #onProblem: ProblemHandler | undefined;
+  #buffer = new Uint8Array(16 * 1024);
+  #quotedId: string;
+
+  private constructor(
+    init: {
+      sessionId: string;
+      logPath: string;
+      zigHome: string;
+      file: Deno.FsFile;
+      seq: number;
+      options: WriterCommonOptions;
+    },
+  ) {
+    this.sessionId = init.sessionId;
+    this.logPath = init.logPath;
+    this.zigHome = init.zigHome;
+    this.#file = init.file;
+    this.#seq = init.seq;
+    this.#clock = init.options.clock ?? nowTimestamp;
+    this.#shared = init.options.shared ?? false;
+    this.#onProblem = init.options.onProblem;
+    this.#quotedId = JSON.stringify(init.sessionId);
+  }
+
+  /**
+   * Starts a new session: creates its log under the project's
+   * `logs/sessions/`, writes `zig_session_started` and adds the session to the
+   * project and global indexes.
+   *
+   * @param options The workflow, and where and how to record.
+   * @returns The writer of the new session.
+   * @throws {ZigError} `permission` naming the flag to add when Deno denies
+   * access; `io` when the log cannot be created.
+   */
+  static create(options: SessionWriterOptions): SessionWriter {
+    const home = zigHome(options);
+    const project = projectDir({ ...options, zigHome: home });
+    const clock = options.clock ?? nowTimestamp;
+    const sessionId = (options.createId ?? (() => crypto.randomUUID()))();
+    if (!/^[A-Za-z0-9._-]+$/.test(sessionId)) {
+      throw new ZigError(
+        `Invalid session id "${sessionId}": use letters, digits, ".", "_" and "-" only`,
+        { kind: "parse" },
+      );
+    }
+    ensureDirSync(sessionsDir(project), home);
+    const logPath = sessionLogPath(project, sessionId);
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(logPath, {
+        read: true,
+        append: true,
+        createNew: true,
+      });
+    } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) {
+        throw new ZigError(
+          `Cannot create the session log "${logPath}": it already exists, the session id is taken`,
+          { kind: "io", path: logPath, cause: error },
+        );
+      }
+      throw fsError(error, {
+        action: "create the session log",
+        path: logPath,
+        grant: home,
+      });
+    }
+    const writer = new SessionWriter({
+      sessionId,
+      logPath,
+      zigHome: home,
+      file,
+      seq: 0,
+      options,
+    });
+    const startedAt = clock();
+    writer.emit({
+      type: "zig_session_started",
+      workflow_name: options.workflowName,
+      workflow_path: options.workflowPath,
+      workspace_path: project,
+      cwd: options.cwd ?? Deno.cwd(),
+      prompt: options.prompt ?? null,
+      tier_count: options.tierCount,
+    });
+    const common = {
+      zig_session_id: sessionId,
+      workflow_name: options.workflowName,
+    };
+    putIndexEntry(projectIndexPath(project), {
+      onProblem: options.onProblem,
+      entry: {
+        ...common,
+        workflow_path: options.workflowPath,
+        log_path: logPath,
+        started_at: startedAt,
+        ended_at: null,
+        status: null,
+        workspace_path: project,
+      },
+    });
+    putIndexEntry(globalIndexPath(home), {
+      onProblem: options.onProblem,
+      entry: {
+        ...common,
+        project,
+        log_path: logPath,
+        started_at: startedAt,
+        ended_at: null,
+        status: null,
+      },
+    });
+    return writer;
+  }
+
+  /**
+   * Opens an existing session's log to append more events, from this or
+   * another process. The writer is shared: every event is written under a
+   * lock on the log and takes the next `seq` from the file, so several
+   * processes can append to one session and `seq` stays gapless and unique.
+   * A torn last line (a writer killed mid-line) is ended with a newline first
+   * and reported, so that no event is glued to it.
+   *
+   * @param options The log, the zig home and the clock.
+   * @returns A writer that appends to the session.
+   * @throws {ZigError} `not_found` when the log does not exist, `parse` when
+   * its first line is no `zig_session_started` event.
+   */
+  static attach(options: AttachOptions): SessionWriter {
+    const logPath = options.logPath;
+    const home = zigHome(options);
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(logPath, { read: true, append: true });
+    } catch (error) {
+      throw fsError(error, {
+        action: "open the session log",
+        path: logPath,
+        grant: home,
+      });
+    }
+    const sessionId = basename(logPath, ".jsonl");
+    const writer = new SessionWriter({
+      sessionId,
+      logPath,
+      zigHome: home,
+      file,
+      seq: 0,
+      options: { ...options, shared: true },
+    });
+    return writer;
+  }
+
+  /** Whether the writer can still write (not ended or closed). */
+  get open(): boolean {
+    return this.#file !== undefined;
+  }
+
+  /**
+   * Writes any event kind, known or not, given in wire shape. Known kinds are
+   * checked field by field (zig could not read a malformed one) and written in
+   * zig's key order, with `null` for absent optional fields.
+   *
+   * @example Usage
+   * ```ts
+   * import { SessionWriter } from "./session_writer.ts";
+   *
+   * const writer = SessionWriter.create({
+   *   zigHome: Deno.makeTempDirSync(),
+   *   projectRoot: "/src/shop",
+   *   workflowName: "w",
+   *   workflowPath: "w.zwf",
+   *   tierCount: 1,
+   * });
+   * writer.emit({ type: "step_output", step_name: "plan", stream: "stdout", line: "hi" });
+   * writer.emit({ type: "agent_thought", text: "later kinds work too" });
+   * writer.close();
+   * ```
+   *
+   * @param kind The event kind, with its `type`.
+   * @returns The event's `seq`.
+   * @throws {ZigError} `parse` naming the field at fault.
+   */
+  emit(kind: SessionEventKind | OtherEventKind): number {
+    const normalized = normalizeKind(kind);
+    return this.#append((seq, ts) =>
+      serializeEvent({ seq, ts, zig_session_id: this.sessionId }, normalized)
+    );
+  }
+
+  /**
+   * Records that a tier started.
+   *
+   * @param tierIndex Index of the tier, from 0.
+   * @param stepNames Names of its steps.
+   * @returns The event's `seq`.
+   */
+  tierStarted(tierIndex: number, stepNames: string[]): number {
+    return this.emit({
+      type: "tier_started",
+      tier_index: tierIndex,
+      step_names: stepNames,
+    });
+  }
+
+  /**
+   * Records that a step started.
+   *
+   * @param step The step.
+   * @returns The event's `seq`.
+   */
+  stepStarted(step: StepStartedOptions): number {
+    return this.emit({
+      type: "step_started",
+      step_name: step.stepName,
+      tier_index: step.tierIndex,
+      zag_session_id: step.zagSessionId,
+      zag_command: step.zagCommand,
+      model: step.model ?? null,
+      prompt_preview: step.promptPreview,
+    });
+  }
+
+  /**
+   * Records one line of a step's output. This is the hot path: it builds the
+   * line directly.
+   *
+   * @param output The step, the stream and the line.
+   * @returns The event's `seq`.
+   */
+  stepOutput(output: StepOutputOptions): number {
+    const { stepName, stream, line } = output;
+    if (
+      typeof stepName !== "string" || typeof line !== "string" ||
+      (stream !== "stdout" && stream !== "stderr")
+    ) {
+      // Let emit name the field at fault.
+      return this.emit({
+        type: "step_output",
+        step_name: stepName,
+        stream,
+        line,
+      });
+    }
+    const fields = `,"type":"step_output","step_name":${
+      JSON.stringify(stepName)
+    },"stream":"${stream}","line":${JSON.stringify(line)}}`;
+    return this.#append((seq, ts) =>
+      `{"seq":${seq},"ts":${
+        JSON.stringify(ts)
+      },"zig_session_id":${this.#quotedId}${fields}`
+    );
+  }
+
+  /**
+   * Records that a step completed.
+   *
+   * @param step The step and its result.
+   * @returns The event's `seq`.
+   */
+  stepCompleted(step: StepCompletedOptions): number {
+    return this.emit({
+      type: "step_completed",
+      step_name: step.stepName,
+      exit_code: step.exitCode,
+      duration_ms: step.durationMs,
+      saved_vars: step.savedVars ?? [],
+    });
+  }
+
+  /**
+   * Records that an attempt of a step failed.
+   *
+   * @param step The step and what went wrong.
+   * @returns The event's `seq`.
+   */
+  stepFailed(step: StepFailedOptions): number {
+    return this.emit({
+      type: "step_failed",
+      step_name: step.stepName,
+      exit_code: step.exitCode,
+      attempt: step.attempt,
+      error: step.error,
+    });
+  }
+
+  /**
+   * Records that a step was skipped.
+   *
+   * @param stepName Name of the step.
+   * @param reason Why.
+   * @returns The event's `seq`.
+   */
+  stepSkipped(stepName: string, reason: string): number {
+    return this.emit({
+      type: "step_skipped",
+      step_name: stepName,
+      reason,
+    });
+  }
+
+  /**
+   * Records a heartbeat.
+   *
+   * @param intervalSecs Seconds until the next one. Default: 10, as zig.
+   * @returns The event's `seq`.
+   */
+  heartbeat(intervalSecs: number = DEFAULT_HEARTBEAT_SECS): number {
+    return this.emit({ type: "heartbeat", interval_secs: intervalSecs });
+  }
+
+  /**
+   * Ends the session: writes `zig_session_ended`, stamps `ended_at` and
+   * `status` into both indexes, and closes the log.
+   *
+   * @param status How the session ended.
+   * @param durationMs How long it ran, in milliseconds.
+   * @returns The event's `seq`.
+   */
+  ended(status: SessionStatus, durationMs: number): number {
+    const seq = this.emit({
+      type: "zig_session_ended",
+      status,
+      duration_ms: Math.max(0, Math.round(durationMs)),
+    });
+    this.close();
+    const endedAt = this.#clock();
+    const project = dirname(dirname(dirname(this.logPath)));
+    for (
+      const path of [projectIndexPath(project), globalIndexPath(this.zigHome)]
+    ) {
+      const found = stampIndexEntry(path, {
+        onProblem: this.#onProblem,
+        id: this.sessionId,
+        endedAt,
+        status,
+      });
+      if (!found) {
+        reportProblem(this.#onProblem, {
+          kind: "corrupt_index",
+          path,
+          message:
+            `Session ${this.sessionId} was missing from the index ${path}: run rebuildIndex("${path}") to add it back from the logs`,
+        });
+      }
+    }
+    return seq;
+  }
+
+  /** Closes the log without ending the session (another process may end it). */
+  close(): void {
+    this.#file?.close();
+    this.#file = undefined;
+  }
+
+  #append(build: (seq: number, ts: string) => string): number {
+    const file = this.#file;
+    if (file === undefined) {
+      throw new ZigError(
+        `Cannot write to session ${this.sessionId}: its writer is closed or the session has ended`,
+        { kind: "io", path: this.logPath },
+      );
+    }
+    if (!this.#shared) {
+      const seq = this.#seq + 1;
+      this.#write(file, build(seq, this.#clock()) + "\n");
+      this.#seq = seq;
+      return seq;
+    }
+    try {
+      file.lockSync(true);
+    } catch (error) {
+      throw fsError(error, {
+        action: "lock the session log",
+        path: this.logPath,
+      });
+    }
+    try {
+      const tail = lastEventOfFile(file, this.logPath);
+      if (tail.torn) {
+        this.#write(file, "\n");
+        reportProblem(this.#onProblem, {
+          kind: "torn_line",
+          path: this.logPath,
+          offset: tail.tornOffset,
+          message:
+            `The session log ${this.logPath} ended in a torn line at byte ${tail.tornOffset}: ended it with a newline so that new events stay readable`,
+        });
+      }
+      const seq = Math.max(this.#seq, tail.seq) + 1;
+      this.#write(file, build(seq, this.#clock()) + "\n");
+      this.#seq = seq;
+      return seq;
+    } finally {
+      file.unlockSync();
+    }
+  }
+
+  #write(file: Deno.FsFile, text: string): void {
+    let buffer = this.#buffer;
+    let { read, written } = encoder.encodeInto(text, buffer);
+    if (read < text.length) {
+      buffer = this.#buffer = new Uint8Array(text.length * 3);
+      written = encoder.encodeInto(text, buffer).written;
+    }
+    try {
+      let offset = 0;
+      while (offset < written) {
+        offset += file.writeSync(buffer.subarray(offset, written));
+      }
+    } catch (error) {
+      throw fsError(error, {
+        action: "append to the session log",
+        path: this.logPath,
+        grant: this.zigHome,
+      });
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// Shared helpers of the tests.
+import { join } from "node:path";
+import { fileURLToPath as fromFileUrl } from "node:url";
+
+/** The reference implementation's zig home, as copied into the project. */
+export const FIXTURE_HOME = fromFileUrl(
+  new URL("./fixtures/zig-home/.zig", import.meta.url),
+);
+/** The zig home path the fixtures were written with. */
+export const FIXTURE_HOME_PATH = "/home/ada/.zig";
+/** The project dir of the fixtures' git sessions. */
+export const FIXTURE_PROJECT = join(
+  FIXTURE_HOME,
+  "projects",
+  "home-ada-src-shop",
+);
+
+/** A fresh temporary directory, removed when disposed. */
+export function tempDir(): { path: string } & Disposable {
+  const path = Deno.makeTempDirSync({ prefix: "zig-session-test-" });
+  return {
+    path,
+    [Symbol.dispose]() {
+      Deno.removeSync(path, { recursive: true });
+    },
+  };
+}
+
+/** Copies the fixture zig home into `dir` and returns the copy's path. */
+export function copyFixtureHome(dir: string): string {
+  const target = join(dir, ".zig");
+  copyTree(FIXTURE_HOME, target);
+  return target;
+}
+
+function copyTree(from: string, to: string): void {
+  Deno.mkdirSync(to, { recursive: true });
+  for (const item of Deno.readDirSync(from)) {
+    const a = join(from, item.name);
+    const b = join(to, item.name);
+    if (item.isDirectory) copyTree(a, b);
+    else {
+      Deno.copyFileSync(a, b);
+      Deno.chmodSync(b, 0o644);
+    }
+  }
+}
+
+/** Absolute path of a file of the project. */
+export function projectFile(path: string): string {
+  return fromFileUrl(new URL(`../${path}`, import.meta.url));
+}
+
+/** Runs `deno` with arguments; returns code, stdout and stderr as text. */
+export async function runDeno(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
+): Promise<
+  { code: number; signal: Deno.Signal | null; stdout: string; stderr: string }
+> {
+  const command = new Deno.Command(Deno.execPath(), {
+    args,
+    env: options.env,
+    cwd: options.cwd,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = command.spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    signal: out.signal,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** Reads the non-empty lines of a file. */
+export function lines(path: string): string[] {
+  return Deno.readTextFileSync(path).split("\n").filter((l) => l !== "");
+}
+
+/** A clock that returns the given timestamps in order, then fails. */
+export function scriptedClock(stamps: string[]): () => string {
+  let i = 0;
+  return () => {
+    if (i >= stamps.length) throw new Error("The scripted clock ran out");
+    return stamps[i++];
+  };
+}

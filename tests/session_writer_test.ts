@@ -1,0 +1,500 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  globalIndexPath,
+  loadGlobalIndex,
+  loadProjectIndex,
+  projectIndexPath,
+  readSessionEvents,
+  SessionWriter,
+  ZigError,
+} from "../mod.ts";
+import type { SessionProblem } from "../mod.ts";
+import {
+  FIXTURE_HOME,
+  FIXTURE_HOME_PATH,
+  lines,
+  projectFile,
+  runDeno,
+  scriptedClock,
+  tempDir,
+} from "./_helpers.ts";
+
+interface FixtureSession {
+  id: string;
+  dir: string; // project dir relative to the zig home
+  cwd: string;
+  projectRoot?: string;
+  ended: boolean;
+}
+
+const SESSIONS: FixtureSession[] = [
+  {
+    id: "94dc5b48-4970-4ccd-be2d-613789b21c13",
+    dir: "projects/home-ada-src-shop",
+    cwd: "/home/ada/src/shop",
+    projectRoot: "/home/ada/src/shop",
+    ended: true,
+  },
+  {
+    id: "20a9856f-cdbb-4398-8d8e-33a1b4a88819",
+    dir: "projects/home-ada-src-shop",
+    cwd: "/home/ada/src/shop",
+    projectRoot: "/home/ada/src/shop",
+    ended: true,
+  },
+  {
+    id: "181f613a-2887-417d-8246-5b15c35d4640",
+    dir: "projects/home-ada-src-shop",
+    cwd: "/home/ada/src/shop",
+    projectRoot: "/home/ada/src/shop",
+    ended: false,
+  },
+  {
+    id: "da3919fc-2ada-463f-ad9e-269f8a13dc8e",
+    dir: "projects/home-ada-src-shop",
+    cwd: "/home/ada/src/shop",
+    projectRoot: "/home/ada/src/shop",
+    ended: true,
+  },
+  {
+    id: "b5ac6738-480f-4faf-8c21-2c8136fd6eec",
+    dir: ".",
+    cwd: "/home/ada/scratch",
+    ended: true,
+  },
+];
+
+function fixtureText(relative: string): string {
+  return Deno.readTextFileSync(join(FIXTURE_HOME, relative));
+}
+
+/** Replays every fixture session through the writer with zig's clock and ids. */
+function replayFixtures(home: string): void {
+  for (const s of SESSIONS) {
+    const logRel = join(s.dir, "logs", "sessions", `${s.id}.jsonl`);
+    const events = fixtureText(logRel).trimEnd().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    const index = JSON.parse(fixtureText(join(s.dir, "logs", "index.json")));
+    const entry = index.sessions.find((e: { zig_session_id: string }) =>
+      e.zig_session_id === s.id
+    );
+    const stamps = [entry.started_at, ...events.map((e) => e.ts)];
+    if (s.ended) stamps.push(entry.ended_at);
+    const first = events[0];
+    const writer = SessionWriter.create({
+      zigHome: home,
+      cwd: s.cwd,
+      projectRoot: s.projectRoot,
+      workflowName: first.workflow_name,
+      workflowPath: first.workflow_path,
+      prompt: first.prompt,
+      tierCount: first.tier_count,
+      clock: scriptedClock(stamps),
+      createId: () => s.id,
+    });
+    for (const event of events.slice(1)) {
+      const { seq: _seq, ts: _ts, zig_session_id: _id, ...kind } = event;
+      if (kind.type === "zig_session_ended") {
+        writer.ended(kind.status, kind.duration_ms);
+      } else {
+        writer.emit(kind);
+      }
+    }
+    if (!s.ended) writer.close();
+  }
+}
+
+Deno.test("writer reproduces the reference's logs and indexes byte for byte", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, ".zig");
+  replayFixtures(home);
+  const relocate = (text: string) => text.replaceAll(home, FIXTURE_HOME_PATH);
+  const files = [
+    "sessions_index.json",
+    "logs/index.json",
+    "projects/home-ada-src-shop/logs/index.json",
+    ...SESSIONS.map((s) => join(s.dir, "logs", "sessions", `${s.id}.jsonl`)),
+  ];
+  for (const file of files) {
+    assert.equal(
+      relocate(Deno.readTextFileSync(join(home, file))),
+      fixtureText(file),
+      `${file} differs from the reference's`,
+    );
+  }
+});
+
+Deno.test("helpers write the same lines as emit, with nulls for absent optionals", async () => {
+  using tmp = tempDir();
+  const clock = () => "2026-11-23T22:41:46.5+00:00";
+  const options = {
+    zigHome: tmp.path,
+    projectRoot: "/src/shop",
+    cwd: "/src/shop",
+    workflowName: "w",
+    workflowPath: "w.zwf",
+    tierCount: 1,
+    clock,
+  };
+  const a = SessionWriter.create({ ...options, createId: () => "a" });
+  const b = SessionWriter.create({ ...options, createId: () => "a2" });
+  a.tierStarted(0, ["plan"]);
+  a.stepStarted({
+    stepName: "plan",
+    tierIndex: 0,
+    zagSessionId: "z",
+    zagCommand: "exec",
+    promptPreview: "p",
+  });
+  a.stepOutput({ stepName: "plan", stream: "stderr", line: 'é \u0001 "x" \\' });
+  a.stepCompleted({ stepName: "plan", exitCode: 0, durationMs: 5 });
+  a.stepFailed({ stepName: "plan", exitCode: null, attempt: 1, error: "boom" });
+  a.stepSkipped("lint", "no");
+  a.heartbeat();
+  b.emit({ type: "tier_started", tier_index: 0, step_names: ["plan"] });
+  // Keys in another order, optional model left out.
+  b.emit(
+    {
+      prompt_preview: "p",
+      zag_command: "exec",
+      type: "step_started",
+      zag_session_id: "z",
+      tier_index: 0,
+      step_name: "plan",
+    } as never,
+  );
+  b.emit({
+    line: 'é \u0001 "x" \\',
+    stream: "stderr",
+    step_name: "plan",
+    type: "step_output",
+  });
+  b.emit({
+    type: "step_completed",
+    step_name: "plan",
+    exit_code: 0,
+    duration_ms: 5,
+    saved_vars: [],
+  });
+  b.emit({
+    type: "step_failed",
+    step_name: "plan",
+    exit_code: null,
+    attempt: 1,
+    error: "boom",
+  });
+  b.emit({ type: "step_skipped", step_name: "lint", reason: "no" });
+  b.emit({ type: "heartbeat", interval_secs: 10 });
+  const strip = (l: string) => l.replace(/"zig_session_id":"a2?"/, "");
+  assert.deepEqual(lines(a.logPath).map(strip), lines(b.logPath).map(strip));
+  assert.match(lines(b.logPath)[2], /"model":null,"prompt_preview":"p"}$/);
+  assert.equal(
+    lines(a.logPath)[3],
+    '{"seq":4,"ts":"2026-11-23T22:41:46.5+00:00","zig_session_id":"a","type":"step_output","step_name":"plan","stream":"stderr","line":"é \\u0001 \\"x\\" \\\\"}',
+  );
+  a.close();
+  b.close();
+  assert.equal((await readSessionEvents(a.logPath)).length, 8);
+});
+
+Deno.test("unknown event types and unknown fields are written and read back unchanged", async () => {
+  using tmp = tempDir();
+  const w = SessionWriter.create({
+    zigHome: tmp.path,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 0,
+  });
+  w.emit({ type: "agent_thought", text: "hmm", nested: { a: [1, 2] } });
+  w.emit({ type: "heartbeat", interval_secs: 10, extra: "kept" } as never);
+  w.close();
+  const written = lines(w.logPath);
+  assert.match(
+    written[1],
+    /"type":"agent_thought","text":"hmm","nested":\{"a":\[1,2\]\}\}$/,
+  );
+  assert.match(
+    written[2],
+    /"type":"heartbeat","interval_secs":10,"extra":"kept"\}$/,
+  );
+  const events = await readSessionEvents(w.logPath);
+  assert.deepEqual(events.map((e) => JSON.stringify(e)), written);
+});
+
+Deno.test("a malformed known event is refused with the field named, and nothing is written", () => {
+  using tmp = tempDir();
+  const w = SessionWriter.create({
+    zigHome: tmp.path,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 0,
+  });
+  const cases: Array<[unknown, RegExp]> = [
+    [
+      { type: "step_output", step_name: "s", stream: "stdin", line: "x" },
+      /"stream" must be "stdout" or "stderr", got "stdin"/,
+    ],
+    [{
+      type: "step_completed",
+      step_name: "s",
+      exit_code: 1.5,
+      duration_ms: 1,
+      saved_vars: [],
+    }, /"exit_code" must be an integer, got 1.5/],
+    [
+      { type: "tier_started", tier_index: -1, step_names: [] },
+      /"tier_index" must be a non-negative integer/,
+    ],
+    [
+      { type: "heartbeat", seq: 3, interval_secs: 1 },
+      /"seq" is set by the writer/,
+    ],
+    [{ step_name: "s" }, /"type" must be a non-empty string/],
+  ];
+  for (const [kind, message] of cases) {
+    assert.throws(
+      () => w.emit(kind as never),
+      (e: unknown) =>
+        e instanceof ZigError && e.kind === "parse" && message.test(e.message),
+    );
+  }
+  assert.throws(
+    () => w.stepOutput({ stepName: "s", stream: "x" as never, line: "l" }),
+    /"stream" must be/,
+  );
+  assert.equal(lines(w.logPath).length, 1);
+  w.close();
+});
+
+Deno.test("each event is in the file when the call returns, seq gapless from 1", () => {
+  using tmp = tempDir();
+  const w = SessionWriter.create({
+    zigHome: tmp.path,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+  });
+  for (let i = 0; i < 100; i++) {
+    const seq = w.stepOutput({
+      stepName: "s",
+      stream: "stdout",
+      line: `line ${i}`,
+    });
+    const all = lines(w.logPath);
+    assert.equal(all.length, seq);
+    assert.equal(JSON.parse(all[seq - 1]).line, `line ${i}`);
+  }
+  assert.deepEqual(
+    lines(w.logPath).map((l) => JSON.parse(l).seq),
+    Array.from({ length: 101 }, (_, i) => i + 1),
+  );
+  w.ended("success", 3);
+  assert.throws(
+    () => w.heartbeat(),
+    /writer is closed or the session has ended/,
+  );
+  const entry =
+    loadProjectIndex(projectIndexPath(join(tmp.path, "projects", "p")))
+      .sessions[0];
+  assert.equal(entry.status, "success");
+  assert.ok(entry.ended_at);
+});
+
+Deno.test("a long line with multi-byte characters is written whole", async () => {
+  using tmp = tempDir();
+  const w = SessionWriter.create({
+    zigHome: tmp.path,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+  });
+  const line = "日本語🚀".repeat(100_000);
+  w.stepOutput({ stepName: "s", stream: "stdout", line });
+  w.close();
+  const events = await readSessionEvents(w.logPath);
+  assert.equal((events[1] as { line: string }).line, line);
+});
+
+Deno.test("a session id that is taken is refused, the existing log untouched", () => {
+  using tmp = tempDir();
+  const options = {
+    zigHome: tmp.path,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+    createId: () => "same",
+  };
+  const w = SessionWriter.create(options);
+  w.close();
+  const before = Deno.readTextFileSync(w.logPath);
+  assert.throws(
+    () => SessionWriter.create(options),
+    (e: unknown) => e instanceof ZigError && /already exists/.test(e.message),
+  );
+  assert.equal(Deno.readTextFileSync(w.logPath), before);
+  assert.throws(
+    () => SessionWriter.create({ ...options, createId: () => "../evil" }),
+    /Invalid session id/,
+  );
+});
+
+Deno.test("attached writers in several processes keep seq gapless and unique", async () => {
+  using tmp = tempDir();
+  const w = SessionWriter.create({
+    zigHome: tmp.path,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+    shared: true,
+  });
+  const script = projectFile("tests/workers/append_attached.ts");
+  const procs = Array.from(
+    { length: 4 },
+    (_, i) =>
+      runDeno([
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        script,
+        tmp.path,
+        w.logPath,
+        `p${i}`,
+        "3000",
+      ]),
+  );
+  // The creator keeps appending while the others do.
+  for (let i = 0; i < 3000; i++) {
+    w.stepOutput({ stepName: "main", stream: "stdout", line: `m${i}` });
+    if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
+  }
+  for (const p of await Promise.all(procs)) assert.equal(p.code, 0, p.stderr);
+  w.ended("success", 1);
+  const events = await readSessionEvents(w.logPath);
+  assert.equal(events.length, 1 + 3000 * 5 + 1);
+  // The processes really interleaved: some process's events are not contiguous.
+  const owners = events.slice(1, -1).map((e) =>
+    (e as { step_name: string }).step_name
+  );
+  const switches = owners.filter((o, i) => i > 0 && o !== owners[i - 1]).length;
+  assert.ok(switches > 4, `only ${switches} switches between writers`);
+  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+});
+
+Deno.test("attaching after a torn line ends it with a newline and reports it", async () => {
+  using tmp = tempDir();
+  const w = SessionWriter.create({
+    zigHome: tmp.path,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+  });
+  w.heartbeat();
+  w.close();
+  Deno.writeTextFileSync(w.logPath, '{"seq":3,"ts":"2026', { append: true });
+  const problems: SessionProblem[] = [];
+  const a = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: w.logPath,
+    onProblem: (p) => problems.push(p),
+  });
+  assert.equal(a.sessionId, w.sessionId);
+  assert.equal(a.heartbeat(), 3);
+  a.close();
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0].kind, "torn_line");
+  const readProblems: SessionProblem[] = [];
+  const events = await readSessionEvents(w.logPath, {
+    onProblem: (p) => readProblems.push(p),
+  });
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3]);
+  assert.deepEqual(readProblems.map((p) => [p.kind, p.line]), [[
+    "malformed_line",
+    3,
+  ]]);
+});
+
+Deno.test("4 processes x 25 sessions in one project: every session in both indexes", async () => {
+  using tmp = tempDir();
+  const script = projectFile("tests/workers/create_sessions.ts");
+  const results = await Promise.all(
+    Array.from(
+      { length: 4 },
+      () =>
+        runDeno([
+          "run",
+          "--allow-read",
+          "--allow-write",
+          "--allow-env",
+          script,
+          tmp.path,
+          "/src/shop",
+          "25",
+        ]),
+    ),
+  );
+  const ids = new Set<string>();
+  for (const r of results) {
+    assert.equal(r.code, 0, r.stderr);
+    for (const id of r.stdout.trim().split("\n")) ids.add(id);
+  }
+  assert.equal(ids.size, 100);
+  const project =
+    loadProjectIndex(projectIndexPath(join(tmp.path, "projects", "src-shop")))
+      .sessions;
+  const global = loadGlobalIndex(globalIndexPath(tmp.path)).sessions;
+  for (const index of [project, global]) {
+    assert.equal(index.length, 100);
+    assert.deepEqual(new Set(index.map((e) => e.zig_session_id)), ids);
+    assert.ok(
+      index.every((e) => e.status === "success" && e.ended_at !== null),
+    );
+  }
+});
+
+Deno.test("a writer killed by SIGKILL leaves a readable log and parseable indexes", async () => {
+  using tmp = tempDir();
+  const script = projectFile("tests/workers/write_forever.ts");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      script,
+      tmp.path,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const { value } = await reader.read(); // the worker prints the log path once writing
+  const logPath = new TextDecoder().decode(value).trim().split("\n")[0];
+  await new Promise((r) => setTimeout(r, 300));
+  child.kill("SIGKILL");
+  const status = await child.status;
+  assert.equal(status.signal, "SIGKILL");
+  reader.releaseLock();
+  await child.stdout.cancel();
+  const problems: SessionProblem[] = [];
+  const events = await readSessionEvents(logPath, {
+    onProblem: (p) => problems.push(p),
+  });
+  assert.ok(events.length > 10, `only ${events.length} events`);
+  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+  assert.ok(problems.every((p) => p.kind === "torn_line"));
+  const indexes = [
+    loadProjectIndex(projectIndexPath(join(tmp.path, "projects", "src-shop"))),
+    loadGlobalIndex(globalIndexPath(tmp.path)),
+  ];
+  for (const index of indexes) assert.ok(index.sessions.length >= 1);
+});
