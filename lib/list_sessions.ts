@@ -125,7 +125,7 @@ export function findSession(
  * import assert from "node:assert/strict";
  *
  * const latest = latestSession([
- *   { zig_session_id: "a", started_at: "2026-11-23T22:41:46.9+00:00" },
+ *   { zig_session_id: "a", started_at: "2026-11-23T23:41:47+02:00" },
  *   { zig_session_id: "b", started_at: "2026-11-23T22:41:47+00:00" },
  * ]);
  * assert.equal(latest?.zig_session_id, "b");

@@ -121,8 +121,8 @@ export function parseTimestamp(timestamp: string): bigint | undefined {
  * import { compareTimestamps } from "./timestamp.ts";
  * import assert from "node:assert/strict";
  *
- * // As text "…47+00:00" sorts before "…46.9+00:00", since "+" < ".".
- * assert.ok(compareTimestamps("2026-11-23T22:41:47+00:00", "2026-11-23T22:41:46.9+00:00") > 0);
+ * // As text "…47Z" sorts after "…47.5+00:00", since "Z" > ".".
+ * assert.ok(compareTimestamps("2026-11-23T22:41:47Z", "2026-11-23T22:41:47.5+00:00") < 0);
  * ```
  *
  * @param a A timestamp.

@@ -6,6 +6,7 @@ import {
   loadProjectIndex,
   projectIndexPath,
   readSessionEvents,
+  sanitizeProjectPath,
   SessionWriter,
   ZigError,
 } from "../mod.ts";
@@ -497,4 +498,99 @@ Deno.test("a writer killed by SIGKILL leaves a readable log and parseable indexe
     loadGlobalIndex(globalIndexPath(tmp.path)),
   ];
   for (const index of indexes) assert.ok(index.sessions.length >= 1);
+});
+
+function narrowSetup(root: string) {
+  const repo = join(root, "src", "shop");
+  const cwd = join(repo, "pkg");
+  Deno.mkdirSync(join(repo, ".git"), { recursive: true });
+  Deno.mkdirSync(cwd, { recursive: true });
+  const home = join(root, "home");
+  Deno.mkdirSync(home);
+  // The .git candidates from cwd up to the repository root.
+  const gitReads = [join(cwd, ".git"), join(repo, ".git")];
+  return { repo, cwd, home, zig: join(home, ".zig"), gitReads };
+}
+
+async function runNarrow(
+  cwd: string,
+  env: Record<string, string>,
+  flags: string[],
+) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      ...flags,
+      projectFile("tests/workers/narrow.ts"),
+    ],
+    cwd,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout).trim(),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+Deno.test("works with env, read and write narrowed to the zig home and the .git lookups", async () => {
+  using tmp = tempDir();
+  const { cwd, home, zig, gitReads } = narrowSetup(tmp.path);
+  const r = await runNarrow(cwd, { HOME: home }, [
+    "--allow-env=ZIG_HOME,HOME,USERPROFILE",
+    `--allow-read=${[zig, ...gitReads].join(",")}`,
+    `--allow-write=${zig}`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ok [0-9a-f-]{36} 1$/);
+  const project = join(
+    zig,
+    "projects",
+    sanitizeProjectPath(join(tmp.path, "src", "shop")),
+  );
+  assert.equal(
+    loadProjectIndex(projectIndexPath(project)).sessions[0].status,
+    "success",
+  );
+});
+
+Deno.test("with write denied, the error names the permission to grant", async () => {
+  using tmp = tempDir();
+  const { cwd, home, zig, gitReads } = narrowSetup(tmp.path);
+  const r = await runNarrow(cwd, { HOME: home }, [
+    "--allow-env=ZIG_HOME,HOME,USERPROFILE",
+    `--allow-read=${[zig, ...gitReads].join(",")}`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^permission: Cannot create a directory at ".*": write access is not granted, run again with --allow-write=${zig}$`,
+    ),
+  );
+});
+
+Deno.test("with the .git lookup denied, the error names the path to allow", async () => {
+  using tmp = tempDir();
+  const { cwd, home, zig } = narrowSetup(tmp.path);
+  const r = await runNarrow(cwd, { HOME: home }, [
+    "--allow-env=ZIG_HOME,HOME,USERPROFILE",
+    `--allow-read=${zig}`,
+    `--allow-write=${zig}`,
+  ]);
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^permission: Cannot look for the git repository at "${
+        join(cwd, ".git")
+      }": read access is not granted, run again with --allow-read=${
+        join(cwd, ".git")
+      }$`,
+    ),
+  );
 });

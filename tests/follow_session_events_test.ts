@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { followSessionEvents, SessionWriter } from "../mod.ts";
+import type { SessionLogEvent } from "../mod.ts";
+import { projectFile, tempDir } from "./_helpers.ts";
+
+Deno.test("following yields what is there, then each append, and stops at the end event", async () => {
+  using tmp = tempDir();
+  const w = SessionWriter.create({
+    zigHome: tmp.path,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+  });
+  w.tierStarted(0, ["a"]);
+  const seen: SessionLogEvent[] = [];
+  // A slow poll: only the change notification can make this quick.
+  const follow = (async () => {
+    for await (const e of followSessionEvents(w.logPath, { pollMs: 60_000 })) {
+      seen.push(e);
+      if (e.type === "tier_started") {
+        w.stepOutput({ stepName: "a", stream: "stdout", line: "one" });
+      } else if (e.type === "step_output") {
+        w.ended("success", 1);
+      }
+    }
+  })();
+  await follow;
+  assert.deepEqual(seen.map((e) => e.type), [
+    "zig_session_started",
+    "tier_started",
+    "step_output",
+    "zig_session_ended",
+  ]);
+});
+
+Deno.test("following sees events another process appends, a half-written line waited for", async () => {
+  using tmp = tempDir();
+  const w = SessionWriter.create({
+    zigHome: tmp.path,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+    shared: true,
+  });
+  const seen: number[] = [];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      projectFile("tests/workers/append_slowly.ts"),
+      tmp.path,
+      w.logPath,
+    ],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  for await (const e of followSessionEvents(w.logPath, { pollMs: 60_000 })) {
+    seen.push(e.seq);
+  }
+  assert.equal((await child.status).code, 0);
+  assert.deepEqual(seen, Array.from({ length: 22 }, (_, i) => i + 1));
+  w.close();
+});
+
+Deno.test("aborting the signal ends the iteration of a session that never ends", async () => {
+  using tmp = tempDir();
+  const w = SessionWriter.create({
+    zigHome: tmp.path,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+  });
+  const controller = new AbortController();
+  const seen: string[] = [];
+  setTimeout(() => controller.abort(), 100);
+  for await (
+    const e of followSessionEvents(w.logPath, {
+      signal: controller.signal,
+      pollMs: 60_000,
+    })
+  ) seen.push(e.type);
+  assert.deepEqual(seen, ["zig_session_started"]);
+  w.close();
+});

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  findSession,
+  globalIndexPath,
+  latestSession,
+  listSessions,
+  projectIndexPath,
+  readSessionEvents,
+  resolveLogPath,
+  SessionWriter,
+  ZigError,
+} from "../mod.ts";
+import { FIXTURE_HOME, FIXTURE_PROJECT, tempDir } from "./_helpers.ts";
+
+const shop = { zigHome: FIXTURE_HOME, projectRoot: "/home/ada/src/shop" };
+
+Deno.test("listing gives the current project's sessions, or every project's", () => {
+  assert.deepEqual(listSessions(shop).map((s) => s.workflow_name), [
+    "wf-success",
+    "wf-failure",
+    "wf-running",
+    "wf-dropped",
+  ]);
+  assert.equal(listSessions({ ...shop, global: true }).length, 5);
+  assert.deepEqual(
+    listSessions({ zigHome: FIXTURE_HOME, cwd: "/" }).map((s) =>
+      s.zig_session_id
+    ),
+    ["b5ac6738-480f-4faf-8c21-2c8136fd6eec"],
+  );
+});
+
+Deno.test("a unique prefix finds a session; none and several are distinct errors", () => {
+  assert.equal(findSession("20a9", shop).workflow_name, "wf-failure");
+  assert.equal(
+    findSession("b5ac", { ...shop, global: true }).workflow_name,
+    "wf-success",
+  );
+  assert.throws(
+    () => findSession("b5ac", shop),
+    (e: unknown) =>
+      e instanceof ZigError && e.kind === "not_found" &&
+      /no session id in this project starts with "b5ac"/.test(e.message),
+  );
+  using tmp = tempDir();
+  const ids = ["abc1", "abc2", "abd3"];
+  for (const id of ids) {
+    SessionWriter.create({
+      zigHome: tmp.path,
+      projectRoot: "/p",
+      workflowName: "w",
+      workflowPath: "w",
+      tierCount: 1,
+      createId: () => id,
+    }).close();
+  }
+  const options = { zigHome: tmp.path, projectRoot: "/p" };
+  assert.throws(
+    () => findSession("ab", options),
+    (e: unknown) =>
+      e instanceof ZigError && e.kind === "ambiguous" &&
+      e.candidates?.join() === "abc1,abc2,abd3" &&
+      /matches 3 sessions: abc1, abc2, abd3/.test(e.message),
+  );
+  assert.equal(findSession("abd", options).zig_session_id, "abd3");
+  assert.equal(findSession("abc1", options).zig_session_id, "abc1");
+  assert.throws(() => findSession("", options), /Empty session id/);
+});
+
+Deno.test("latest compares instants, not strings", () => {
+  const entries = [
+    { zig_session_id: "utc", started_at: "2026-11-23T22:00:00.5+00:00" },
+    { zig_session_id: "plus-two", started_at: "2026-11-23T23:59:00+02:00" }, // 21:59 UTC
+    { zig_session_id: "z", started_at: "2026-11-23T22:00:00Z" },
+  ];
+  assert.equal(latestSession(entries)?.zig_session_id, "utc");
+  assert.equal(latestSession([]), undefined);
+  assert.equal(latestSession(listSessions(shop))?.workflow_name, "wf-dropped");
+});
+
+Deno.test("a log_path from another machine falls back to the sessions dir", async () => {
+  const [entry] = listSessions(shop);
+  assert.ok(entry.log_path.startsWith("/home/ada/"));
+  const viaProject = resolveLogPath(entry, {
+    indexPath: projectIndexPath(FIXTURE_PROJECT),
+  });
+  assert.equal(
+    viaProject,
+    join(FIXTURE_PROJECT, "logs", "sessions", `${entry.zig_session_id}.jsonl`),
+  );
+  const global = listSessions({ ...shop, global: true });
+  for (const e of global) {
+    const path = resolveLogPath(e, {
+      indexPath: globalIndexPath(FIXTURE_HOME),
+    });
+    const events = await readSessionEvents(path);
+    assert.equal(events[0].zig_session_id, e.zig_session_id);
+    assert.equal(resolveLogPath(e, { zigHome: FIXTURE_HOME }), path);
+  }
+  // A path that exists is kept as it is.
+  assert.equal(
+    resolveLogPath({ zig_session_id: "x", log_path: viaProject }),
+    viaProject,
+  );
+});

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  findProjectRoot,
+  globalIndexPath,
+  projectDir,
+  projectIndexPath,
+  sanitizeProjectPath,
+  sessionLogPath,
+  sessionsDir,
+  zigHome,
+} from "../mod.ts";
+import { projectFile, runDeno, tempDir } from "./_helpers.ts";
+
+Deno.test("sanitizing removes the leading slash and turns the others into dashes", () => {
+  assert.equal(sanitizeProjectPath("/home/ada/src/shop"), "home-ada-src-shop");
+  assert.equal(sanitizeProjectPath("/a"), "a");
+});
+
+Deno.test("the project dir is under projects/ inside a repository, the zig home outside", () => {
+  using tmp = tempDir();
+  const repo = join(tmp.path, "repo");
+  Deno.mkdirSync(join(repo, "deep", "er"), { recursive: true });
+  Deno.writeTextFileSync(join(repo, ".git"), "gitdir: elsewhere\n"); // a worktree's .git is a file
+  assert.equal(findProjectRoot(join(repo, "deep", "er")), repo);
+  const home = join(tmp.path, "home");
+  assert.equal(
+    projectDir({ zigHome: home, cwd: join(repo, "deep") }),
+    join(home, "projects", sanitizeProjectPath(repo)),
+  );
+  assert.equal(findProjectRoot(tmp.path), undefined);
+  assert.equal(projectDir({ zigHome: home, cwd: tmp.path }), home);
+  assert.equal(
+    projectDir({ zigHome: home, projectRoot: "/x/y" }),
+    join(home, "projects", "x-y"),
+  );
+});
+
+Deno.test("layout paths match zig's", () => {
+  assert.equal(
+    sessionsDir("/h/.zig/projects/p"),
+    "/h/.zig/projects/p/logs/sessions",
+  );
+  assert.equal(
+    projectIndexPath("/h/.zig/projects/p"),
+    "/h/.zig/projects/p/logs/index.json",
+  );
+  assert.equal(globalIndexPath("/h/.zig"), "/h/.zig/sessions_index.json");
+  assert.equal(
+    sessionLogPath("/h/.zig", "id"),
+    "/h/.zig/logs/sessions/id.jsonl",
+  );
+  assert.equal(zigHome({ zigHome: "/explicit" }), "/explicit");
+});
+
+async function homeWithEnv(
+  env: Record<string, string>,
+  flags = ["--allow-env"],
+) {
+  const script = projectFile("tests/workers/print_zig_home.ts");
+  return await runDeno(["run", ...flags, script], {
+    env: { PATH: Deno.env.get("PATH") ?? "", ...env },
+  });
+}
+
+Deno.test("the zig home is $ZIG_HOME, else $HOME/.zig, else $USERPROFILE/.zig", async () => {
+  const envWithout = (keep: Record<string, string>) => keep;
+  // Run with a cleared environment so that the test's own HOME does not leak in.
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ ZIG_HOME: "/z", HOME: "/h" }, "/z"],
+    [{ HOME: "/h" }, "/h/.zig"],
+    [{ USERPROFILE: "/u" }, "/u/.zig"],
+  ];
+  for (const [env, expected] of cases) {
+    const script = projectFile("tests/workers/print_zig_home.ts");
+    const command = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-env", script],
+      env: envWithout(env),
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    });
+    const out = await command.output();
+    assert.equal(
+      new TextDecoder().decode(out.stdout).trim(),
+      expected,
+      new TextDecoder().decode(out.stderr),
+    );
+  }
+});
+
+Deno.test("no HOME at all is a clear not_found error", async () => {
+  const script = projectFile("tests/workers/print_zig_home.ts");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-env", script],
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.match(
+    stdout,
+    /^not_found: Cannot find the zig home: neither ZIG_HOME nor HOME/,
+  );
+});
+
+Deno.test("without env access the error names the flag to add", async () => {
+  const r = await homeWithEnv({ HOME: "/h" }, []);
+  assert.match(
+    r.stdout,
+    /^permission: .*--allow-env=ZIG_HOME,HOME,USERPROFILE/,
+  );
+});

@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  globalIndexPath,
+  loadGlobalIndex,
+  loadProjectIndex,
+  projectIndexPath,
+  readSessionEvents,
+  SessionCoordinator,
+  SessionWriter,
+} from "../mod.ts";
+import { projectFile, tempDir } from "./_helpers.ts";
+
+function writer(home: string) {
+  return SessionWriter.create({
+    zigHome: home,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+  });
+}
+
+Deno.test("heartbeats come at the interval and stop at finish", async () => {
+  using tmp = tempDir();
+  const w = writer(tmp.path);
+  const session = SessionCoordinator.start(w, {
+    heartbeatMs: 20,
+    handleSignals: false,
+  });
+  await new Promise((r) => setTimeout(r, 130));
+  session.finish("success");
+  await new Promise((r) => setTimeout(r, 60));
+  const events = await readSessionEvents(w.logPath);
+  const beats = events.filter((e) => e.type === "heartbeat");
+  assert.ok(beats.length >= 2, `${beats.length} heartbeats`);
+  assert.ok(
+    beats.every((e) => e.type === "heartbeat" && e.interval_secs === 1),
+  );
+  assert.equal(events.at(-1)?.type, "zig_session_ended");
+  assert.throws(() => session.finish("success"), /already finished/);
+});
+
+Deno.test("disposing without finish records failure", async () => {
+  using tmp = tempDir();
+  const w = writer(tmp.path);
+  {
+    using _session = SessionCoordinator.start(w, { handleSignals: false });
+    w.tierStarted(0, ["a"]);
+  }
+  const last = (await readSessionEvents(w.logPath)).at(-1);
+  assert.ok(last?.type === "zig_session_ended" && last.status === "failure");
+  const entry =
+    loadProjectIndex(projectIndexPath(join(tmp.path, "projects", "p")))
+      .sessions[0];
+  assert.equal(entry.status, "failure");
+});
+
+async function runCoordinated(home: string, mode: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      projectFile("tests/workers/coordinated.ts"),
+      home,
+      mode,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const first = await reader.read(); // the log path, once the session is open
+  return { child, logPath: String(first.value).trim(), reader };
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test(`${signal} ends an open session as failure and stamps the indexes before exit`, async () => {
+    using tmp = tempDir();
+    const { child, logPath, reader } = await runCoordinated(tmp.path, "wait");
+    child.kill(signal);
+    const status = await child.status;
+    await reader.cancel();
+    await child.stderr.cancel();
+    assert.equal(status.code, 128 + (signal === "SIGINT" ? 2 : 15));
+    const last = (await readSessionEvents(logPath)).at(-1);
+    assert.ok(
+      last?.type === "zig_session_ended" && last.status === "failure",
+      JSON.stringify(last),
+    );
+    const project =
+      loadProjectIndex(projectIndexPath(join(tmp.path, "projects", "p")))
+        .sessions[0];
+    const global = loadGlobalIndex(globalIndexPath(tmp.path)).sessions[0];
+    assert.equal(project.status, "failure");
+    assert.equal(global.status, "failure");
+    assert.ok(project.ended_at !== null && global.ended_at !== null);
+  });
+}
+
+Deno.test("the heartbeat never keeps the process alive; exiting unfinished records failure", async () => {
+  using tmp = tempDir();
+  const { child, logPath, reader } = await runCoordinated(tmp.path, "return");
+  const status = await child.status; // returns although the heartbeat timer is set
+  await reader.cancel();
+  await child.stderr.cancel();
+  assert.equal(status.code, 0);
+  const last = (await readSessionEvents(logPath)).at(-1);
+  assert.ok(last?.type === "zig_session_ended" && last.status === "failure");
+});

@@ -1,0 +1,232 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  globalIndexPath,
+  loadGlobalIndex,
+  loadProjectIndex,
+  projectIndexPath,
+  rebuildIndex,
+  saveGlobalIndex,
+  saveProjectIndex,
+  SessionWriter,
+  updateGlobalIndex,
+  updateProjectIndex,
+  ZigError,
+} from "../mod.ts";
+import type { SessionLogIndex, SessionProblem } from "../mod.ts";
+import {
+  copyFixtureHome,
+  FIXTURE_HOME,
+  FIXTURE_PROJECT,
+  tempDir,
+} from "./_helpers.ts";
+
+Deno.test("the reference's indexes load with every field intact", () => {
+  const project = loadProjectIndex(projectIndexPath(FIXTURE_PROJECT));
+  assert.equal(project.sessions.length, 4);
+  assert.deepEqual(project.sessions[2], {
+    zig_session_id: "181f613a-2887-417d-8246-5b15c35d4640",
+    workflow_name: "wf-running",
+    workflow_path: "/work/flows/running.zwf",
+    log_path:
+      "/home/ada/.zig/projects/home-ada-src-shop/logs/sessions/181f613a-2887-417d-8246-5b15c35d4640.jsonl",
+    started_at: "2026-11-23T22:41:46.439339480+00:00",
+    ended_at: null,
+    status: null,
+    workspace_path: "/home/ada/.zig/projects/home-ada-src-shop",
+  });
+  const global = loadGlobalIndex(globalIndexPath(FIXTURE_HOME));
+  assert.deepEqual(
+    global.sessions.map((s) => [s.workflow_name, s.status, s.project]),
+    [
+      ["wf-success", "success", "/home/ada/.zig/projects/home-ada-src-shop"],
+      ["wf-failure", "failure", "/home/ada/.zig/projects/home-ada-src-shop"],
+      ["wf-running", null, "/home/ada/.zig/projects/home-ada-src-shop"],
+      ["wf-dropped", "failure", "/home/ada/.zig/projects/home-ada-src-shop"],
+      ["wf-success", "success", "/home/ada/.zig"],
+    ],
+  );
+});
+
+Deno.test("saving what was loaded writes the reference's bytes again", () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  for (
+    const path of [
+      projectIndexPath(join(home, "projects", "home-ada-src-shop")),
+      projectIndexPath(home),
+    ]
+  ) {
+    const before = Deno.readTextFileSync(path);
+    saveProjectIndex(path, loadProjectIndex(path));
+    assert.equal(Deno.readTextFileSync(path), before);
+  }
+  const global = globalIndexPath(home);
+  const before = Deno.readTextFileSync(global);
+  saveGlobalIndex(global, loadGlobalIndex(global));
+  assert.equal(Deno.readTextFileSync(global), before);
+});
+
+Deno.test("fields older versions left out read as null; unknown fields survive", () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "logs", "index.json");
+  Deno.mkdirSync(join(tmp.path, "logs"));
+  Deno.writeTextFileSync(
+    path,
+    JSON.stringify({
+      sessions: [{
+        zig_session_id: "a",
+        workflow_name: "w",
+        workflow_path: "p",
+        log_path: "l",
+        started_at: "t",
+        note: "mine",
+      }],
+      version: 2,
+    }),
+  );
+  const index = loadProjectIndex(path) as SessionLogIndex & { version: number };
+  assert.equal(index.sessions[0].ended_at, null);
+  assert.equal(index.sessions[0].status, null);
+  assert.equal(index.sessions[0].workspace_path, null);
+  assert.equal(index.version, 2);
+  updateProjectIndex(path, { update() {} });
+  const raw = JSON.parse(Deno.readTextFileSync(path));
+  assert.equal(raw.sessions[0].note, "mine");
+  assert.equal(raw.version, 2);
+  assert.equal(raw.sessions[0].ended_at, null);
+});
+
+Deno.test("a corrupt index is moved aside, never overwritten, and rebuilt from the logs", () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const project = join(home, "projects", "home-ada-src-shop");
+  const path = projectIndexPath(project);
+  const torn = Deno.readTextFileSync(path).slice(0, 700); // a write cut short
+  Deno.writeTextFileSync(path, torn);
+  const problems: SessionProblem[] = [];
+  const index = loadProjectIndex(path, { onProblem: (p) => problems.push(p) });
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0].kind, "corrupt_index");
+  assert.match(problems[0].message, /did not parse/);
+  assert.equal(Deno.readTextFileSync(problems[0].movedTo!), torn);
+  assert.match(
+    problems[0].movedTo!,
+    /index\.json\.corrupt-\d{8}T\d{6}-\d{3}Z$/,
+  );
+  // Rebuilt from the four logs, in start order, pointing at where they are now.
+  assert.deepEqual(index.sessions.map((s) => [s.workflow_name, s.status]), [
+    ["wf-success", "success"],
+    ["wf-failure", "failure"],
+    ["wf-running", null],
+    ["wf-dropped", "failure"],
+  ]);
+  assert.ok(index.sessions.every((s) => s.log_path.startsWith(project)));
+  assert.deepEqual(loadProjectIndex(path), index); // and saved
+});
+
+Deno.test("a writer facing a corrupt global index keeps every session", () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  Deno.writeTextFileSync(globalIndexPath(home), "");
+  const problems: SessionProblem[] = [];
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: "/home/ada/src/shop",
+    workflowName: "new",
+    workflowPath: "n",
+    tierCount: 1,
+    onProblem: (p) => problems.push(p),
+  });
+  w.ended("success", 1);
+  assert.deepEqual(problems.map((p) => p.kind), ["corrupt_index"]);
+  const global = loadGlobalIndex(globalIndexPath(home)).sessions;
+  assert.equal(global.length, 6);
+  assert.equal(global.at(-1)?.zig_session_id, w.sessionId);
+  assert.equal(global.at(-1)?.status, "success");
+});
+
+Deno.test("an index with the wrong shape counts as corrupt", () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "sessions_index.json");
+  Deno.writeTextFileSync(path, '{"sessions":[{"zig_session_id":1}]}');
+  const problems: SessionProblem[] = [];
+  loadGlobalIndex(path, { onProblem: (p) => problems.push(p) });
+  assert.match(problems[0].message, /session 1 has no string "zig_session_id"/);
+});
+
+Deno.test("rebuilding the global index finds every project's logs", () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const index = rebuildIndex(globalIndexPath(home));
+  const expected =
+    loadGlobalIndex(join(FIXTURE_HOME, "sessions_index.json")).sessions;
+  assert.deepEqual(
+    index.sessions.map((s) => s.zig_session_id),
+    expected.map((s) => s.zig_session_id),
+  );
+  const byId = new Map(index.sessions.map((s) => [s.zig_session_id, s]));
+  for (const e of expected) {
+    const r = byId.get(e.zig_session_id)!;
+    assert.equal(r.status, e.status);
+    assert.equal((r as { project: string }).project, e.project);
+    assert.equal(r.ended_at === null, e.ended_at === null);
+  }
+  assert.throws(() => rebuildIndex(join(home, "other.json")), ZigError);
+});
+
+Deno.test("updates under the lock see each other's changes", () => {
+  using tmp = tempDir();
+  const path = globalIndexPath(tmp.path);
+  for (let i = 0; i < 5; i++) {
+    updateGlobalIndex(path, {
+      update(index) {
+        index.sessions.push({
+          zig_session_id: `s${i}`,
+          workflow_name: "w",
+          project: "",
+          log_path: "l",
+          started_at: "t",
+          ended_at: null,
+          status: null,
+        });
+      },
+    });
+  }
+  assert.equal(loadGlobalIndex(path).sessions.length, 5);
+  // Splicing entries into the text gives what serializing the whole index gives.
+  const text = Deno.readTextFileSync(path);
+  assert.equal(text, JSON.stringify(loadGlobalIndex(path), null, 2));
+});
+
+Deno.test("entries spliced in and stamped match a full serialization", () => {
+  using tmp = tempDir();
+  const writers = Array.from(
+    { length: 3 },
+    (_, i) =>
+      SessionWriter.create({
+        zigHome: tmp.path,
+        projectRoot: "/p",
+        workflowName: `w${i}`,
+        workflowPath: "w",
+        prompt: 'q"\n',
+        tierCount: 1,
+      }),
+  );
+  writers[1].ended("failure", 2);
+  writers[0].ended("success", 2);
+  for (
+    const path of [
+      globalIndexPath(tmp.path),
+      projectIndexPath(join(tmp.path, "projects", "p")),
+    ]
+  ) {
+    const text = Deno.readTextFileSync(path);
+    assert.equal(text, JSON.stringify(JSON.parse(text), null, 2));
+    const statuses = JSON.parse(text).sessions.map((s: { status: string }) =>
+      s.status
+    );
+    assert.deepEqual(statuses, ["success", "failure", null]);
+  }
+  writers[2].close();
+});

@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readSessionEvents, streamSessionEvents, ZigError } from "../mod.ts";
+import type { SessionLogEvent, SessionProblem } from "../mod.ts";
+import {
+  FIXTURE_HOME,
+  FIXTURE_PROJECT,
+  lines,
+  projectFile,
+  runDeno,
+  tempDir,
+} from "./_helpers.ts";
+
+function fixtureLogs(): string[] {
+  const dirs = [
+    join(FIXTURE_PROJECT, "logs", "sessions"),
+    join(FIXTURE_HOME, "logs", "sessions"),
+  ];
+  return dirs.flatMap((d) =>
+    [...Deno.readDirSync(d)].map((e) => join(d, e.name))
+  );
+}
+
+Deno.test("every fixture log reads without error, every field intact", async () => {
+  const logs = fixtureLogs();
+  assert.equal(logs.length, 5);
+  for (const log of logs) {
+    const problems: SessionProblem[] = [];
+    const events = await readSessionEvents(log, {
+      onProblem: (p) => problems.push(p),
+    });
+    assert.deepEqual(problems, []);
+    // Serializing what was read gives the file back: nothing lost or reordered.
+    assert.deepEqual(events.map((e) => JSON.stringify(e)), lines(log));
+  }
+  const success = await readSessionEvents(
+    join(
+      FIXTURE_PROJECT,
+      "logs",
+      "sessions",
+      "94dc5b48-4970-4ccd-be2d-613789b21c13.jsonl",
+    ),
+  );
+  const out = success[3];
+  assert.ok(out.type === "step_output");
+  assert.equal(out.line, 'hello\tworld \u0001\u001f "quoted" \\ back');
+  const started = success[0];
+  assert.ok(started.type === "zig_session_started");
+  assert.equal(
+    started.prompt,
+    'review the "auth" module\nthen summarize — ünïcödé ✓',
+  );
+});
+
+Deno.test("a torn last line is reported; every complete event before it is returned", async () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "s.jsonl");
+  const good = lines(
+    join(
+      FIXTURE_PROJECT,
+      "logs",
+      "sessions",
+      "20a9856f-cdbb-4398-8d8e-33a1b4a88819.jsonl",
+    ),
+  );
+  Deno.writeTextFileSync(
+    path,
+    good.slice(0, 4).join("\n") + "\n" + good[4].slice(0, 40),
+  );
+  const problems: SessionProblem[] = [];
+  const events = await readSessionEvents(path, {
+    onProblem: (p) => problems.push(p),
+  });
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4]);
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0].kind, "torn_line");
+  assert.equal(problems[0].line, 5);
+  // A complete JSON line that lost only its newline is torn too.
+  Deno.writeTextFileSync(path, good.slice(0, 5).join("\n"));
+  const again: SessionProblem[] = [];
+  assert.equal(
+    (await readSessionEvents(path, { onProblem: (p) => again.push(p) })).length,
+    4,
+  );
+  assert.deepEqual(again.map((p) => [p.kind, p.line]), [["torn_line", 5]]);
+});
+
+Deno.test("a malformed line is reported with its number and the rest is read", async () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "s.jsonl");
+  const good = lines(
+    join(
+      FIXTURE_PROJECT,
+      "logs",
+      "sessions",
+      "20a9856f-cdbb-4398-8d8e-33a1b4a88819.jsonl",
+    ),
+  );
+  Deno.writeTextFileSync(
+    path,
+    [good[0], "{not json", good[1], "", "[1,2]", good[2]].join("\n") + "\n",
+  );
+  const problems: SessionProblem[] = [];
+  const events: SessionLogEvent[] = [];
+  for await (
+    const e of streamSessionEvents(path, { onProblem: (p) => problems.push(p) })
+  ) events.push(e);
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3]);
+  assert.deepEqual(problems.map((p) => [p.kind, p.line]), [[
+    "malformed_line",
+    2,
+  ], ["malformed_line", 5]]);
+  assert.match(
+    problems[0].message,
+    /Line 2 of .* is malformed: it is not JSON/,
+  );
+});
+
+Deno.test("without a handler, problems go to stderr rather than vanish", async () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "s.jsonl");
+  Deno.writeTextFileSync(
+    path,
+    '{"seq":1,"ts":"t","zig_session_id":"a","type":"heartbeat","interval_secs":10}\n{"seq":2',
+  );
+  const r = await runDeno([
+    "run",
+    "--allow-read",
+    projectFile("tests/workers/read_log.ts"),
+    path,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), "1");
+  assert.match(r.stderr, /zig-session: Line 2 of .* is torn/);
+});
+
+Deno.test("invalid UTF-8 becomes U+FFFD instead of failing the read", async () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "s.jsonl");
+  const line = new TextEncoder().encode(
+    '{"seq":1,"ts":"t","zig_session_id":"a","type":"step_output","step_name":"s","stream":"stdout","line":"a',
+  );
+  Deno.writeFileSync(
+    path,
+    new Uint8Array([...line, 0xff, 0xfe, ...new TextEncoder().encode('b"}\n')]),
+  );
+  const [event] = await readSessionEvents(path);
+  assert.ok(event.type === "step_output");
+  assert.equal(event.line, "a\ufffd\ufffdb");
+});
+
+Deno.test("a missing log is a not_found error naming it", async () => {
+  await assert.rejects(
+    () => readSessionEvents("/nonexistent/x.jsonl"),
+    (e: unknown) =>
+      e instanceof ZigError && e.kind === "not_found" &&
+      e.message.includes("/nonexistent/x.jsonl"),
+  );
+});
+
+Deno.test("streaming a large log keeps memory bounded", async () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "big.jsonl");
+  const file = Deno.openSync(path, { create: true, write: true });
+  const enc = new TextEncoder();
+  const pad = "x".repeat(1000);
+  let chunk = "";
+  for (let i = 1; i <= 150_000; i++) {
+    chunk +=
+      `{"seq":${i},"ts":"2026-11-23T22:41:46+00:00","zig_session_id":"a","type":"step_output","step_name":"s","stream":"stdout","line":"${pad}"}\n`;
+    if (chunk.length > 1 << 20) {
+      file.writeSync(enc.encode(chunk));
+      chunk = "";
+    }
+  }
+  file.writeSync(enc.encode(chunk));
+  file.close();
+  const size = Deno.statSync(path).size;
+  assert.ok(size > 150_000_000);
+  // In a fresh process, so that the heap measured is the reader's alone.
+  const r = await runDeno([
+    "run",
+    "--allow-read",
+    "--v8-flags=--max-old-space-size=64",
+    projectFile("tests/workers/stream_log.ts"),
+    path,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const [count, peakMb] = r.stdout.trim().split(" ").map(Number);
+  assert.equal(count, 150_000);
+  assert.ok(peakMb < 64, `peak heap ${peakMb} MB for a ${size >> 20} MB file`);
+});
