@@ -105,15 +105,87 @@ function compactTime(): string {
 }
 
 /**
+ * Identity (device, inode, size, modification time) of each index file as
+ * this process last wrote it. Every write replaces the file with a new inode,
+ * so a file with the same identity is still the text we wrote and validated:
+ * it need not be parsed again.
+ */
+const ourWrites = new Map<string, string>();
+
+function identityOf(info: Deno.FileInfo): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`;
+}
+
+/** The text of an index file, and whether it is still what we last wrote. */
+function readIndexFile(path: string): { text?: string; ours: boolean } {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { ours: false };
+    throw fsError(error, { action: "read the index", path });
+  }
+  try {
+    const info = file.statSync();
+    const bytes = new Uint8Array(info.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const n = file.readSync(bytes.subarray(filled));
+      if (n === null) break;
+      filled += n;
+    }
+    const text = new TextDecoder().decode(bytes.subarray(0, filled));
+    return { text, ours: ourWrites.get(path) === identityOf(info) };
+  } catch (error) {
+    throw fsError(error, { action: "read the index", path });
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Replaces an index file. `canonical` says the text is pretty JSON whose last
+ * key is "sessions", so that a later splice may trust it without parsing.
+ */
+function writeIndexFile(path: string, text: string, canonical: boolean): void {
+  replaceFileSync(path, text);
+  ourWrites.delete(path);
+  if (canonical) {
+    try {
+      ourWrites.set(path, identityOf(Deno.statSync(path)));
+    } catch {
+      // Not knowing the identity only costs a parse next time.
+    }
+  }
+}
+
+function serialize(index: AnyIndex): { text: string; canonical: boolean } {
+  const keys = Object.keys(index);
+  return {
+    text: JSON.stringify(index, null, 2),
+    canonical: keys[keys.length - 1] === "sessions",
+  };
+}
+
+export function writeIndex(path: string, index: AnyIndex): void {
+  const { text, canonical } = serialize(index);
+  writeIndexFile(path, text, canonical);
+}
+
+/**
  * Reads an index while its lock is held. A corrupt index is moved aside and
  * rebuilt from the logs.
  */
 function readLocked(
   path: string,
-  scope: Scope,
-  onProblem: ProblemHandler | undefined,
+  options: {
+    scope: Scope;
+    onProblem: ProblemHandler | undefined;
+    file?: { text?: string };
+  },
 ): { index: AnyIndex; text?: string } {
-  const text = readTextIfExistsSync(path);
+  const { scope, onProblem } = options;
+  const text = (options.file ?? readIndexFile(path)).text;
   if (text === undefined) return { index: { sessions: [] } };
   const parsed = parseIndex(text, scope);
   if (parsed.index) return { index: parsed.index, text };
@@ -124,7 +196,7 @@ function readLocked(
     throw fsError(error, { action: "move the corrupt index aside", path });
   }
   const index = buildIndex(path, scope);
-  replaceFileSync(path, JSON.stringify(index, null, 2));
+  writeIndex(path, index);
   reportProblem(onProblem, {
     kind: "corrupt_index",
     path,
@@ -147,7 +219,7 @@ export function loadIndex(path: string, scope: Scope, options: IndexOptions) {
   // Corrupt: recover under the lock (another process may have done it).
   return withLockSync(
     lockPath(path),
-    () => readLocked(path, scope, options.onProblem).index,
+    () => readLocked(path, { scope, onProblem: options.onProblem }).index,
   );
 }
 
@@ -157,9 +229,9 @@ export function updateIndex(
   options: UpdateIndexOptions<AnyIndex>,
 ): void {
   withLockSync(lockPath(path), () => {
-    const { index } = readLocked(path, scope, options.onProblem);
+    const { index } = readLocked(path, { scope, onProblem: options.onProblem });
     options.update(index);
-    replaceFileSync(path, JSON.stringify(index, null, 2));
+    writeIndex(path, index);
   });
 }
 
@@ -169,21 +241,31 @@ function entryBlock(entry: AnyEntry): string {
   return "    " + JSON.stringify(entry, null, 2).replaceAll("\n", "\n    ");
 }
 
+/** What {@linkcode putEntry} does to an entry. */
+interface PutEntryOptions extends IndexOptions {
+  id: string;
+  change: (old: AnyEntry | undefined) => AnyEntry | undefined;
+}
+
 /**
  * Inserts or replaces one entry under the lock. When the file is in the
  * pretty form zig writes, the change is spliced into its text instead of
- * serializing the whole index again.
+ * serializing the whole index again; when the file is still the one this
+ * process wrote, it is not even parsed again.
  */
-function putEntry(
-  path: string,
-  scope: Scope,
-  options: IndexOptions & {
-    id: string;
-    change: (old: AnyEntry | undefined) => AnyEntry | undefined;
-  },
-): void {
+function putEntry(path: string, scope: Scope, options: PutEntryOptions): void {
   withLockSync(lockPath(path), () => {
-    const { index, text } = readLocked(path, scope, options.onProblem);
+    const file = readIndexFile(path);
+    if (file.ours && file.text !== undefined) {
+      const spliced = spliceTrusted(file.text, options);
+      if (spliced === null) return;
+      if (spliced !== undefined) return writeIndexFile(path, spliced, true);
+    }
+    const { index, text } = readLocked(path, {
+      scope,
+      onProblem: options.onProblem,
+      file,
+    });
     const sessions = index.sessions;
     const at = sessions.findIndex((e) => e.zig_session_id === options.id);
     const old = at < 0 ? undefined : sessions[at];
@@ -194,14 +276,54 @@ function putEntry(
         ? spliceAppend(text, index, next)
         : spliceReplace(text, old, next);
       if (spliced !== undefined) {
-        replaceFileSync(path, spliced);
-        return;
+        return writeIndexFile(path, spliced, serialize(index).canonical);
       }
     }
     if (at < 0) sessions.push(next);
     else sessions[at] = next;
-    replaceFileSync(path, JSON.stringify(index, null, 2));
+    writeIndex(path, index);
   });
+}
+
+/**
+ * Splices a change into text this process wrote (so known valid and
+ * canonical) without parsing it. Returns `null` for no change and
+ * `undefined` when the text is not in the expected shape.
+ */
+function spliceTrusted(
+  text: string,
+  options: PutEntryOptions,
+): string | null | undefined {
+  const key = `"zig_session_id": ${JSON.stringify(options.id)}`;
+  const at = text.indexOf(key);
+  if (at < 0) {
+    const next = options.change(undefined);
+    if (next === undefined) return null;
+    const cut = text.length - CLOSING.length;
+    if (!text.endsWith(CLOSING) || !text.endsWith("\n    }", cut)) {
+      return undefined;
+    }
+    return text.slice(0, cut) + ",\n" + entryBlock(next) + CLOSING;
+  }
+  const start = text.lastIndexOf("\n    {", at) + 1;
+  const close = text.indexOf("\n    }", at);
+  if (start <= 0 || close < 0) return undefined;
+  const end = close + "\n    }".length;
+  let old: AnyEntry;
+  try {
+    old = JSON.parse(text.slice(start, end));
+  } catch {
+    return undefined;
+  }
+  if (
+    old.zig_session_id !== options.id ||
+    text.slice(start, end) !== entryBlock(old)
+  ) {
+    return undefined;
+  }
+  const next = options.change(old);
+  if (next === undefined) return null;
+  return text.slice(0, start) + entryBlock(next) + text.slice(end);
 }
 
 function spliceAppend(

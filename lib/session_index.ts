@@ -21,8 +21,9 @@ import {
   scopeOf,
   updateIndex,
   type UpdateIndexOptions,
+  writeIndex,
 } from "./_index_file.ts";
-import { replaceFileSync, withLockSync } from "./_fs.ts";
+import { withLockSync } from "./_fs.ts";
 import type { GlobalSessionIndex, SessionLogIndex } from "./types.ts";
 
 export type { IndexOptions, UpdateIndexOptions };
@@ -93,7 +94,7 @@ export function loadGlobalIndex(
 export function saveProjectIndex(path: string, index: SessionLogIndex): void {
   withLockSync(
     lockPath(path),
-    () => replaceFileSync(path, JSON.stringify(index, null, 2)),
+    () => writeIndex(path, index as unknown as AnyIndex),
   );
 }
 
@@ -190,7 +191,7 @@ export function rebuildIndex(
   const scope = scopeOf(path);
   return withLockSync(lockPath(path), () => {
     const index = buildIndex(path, scope);
-    replaceFileSync(path, JSON.stringify(index, null, 2));
+    writeIndex(path, index);
     return index as SessionLogIndex | GlobalSessionIndex;
   });
 }
