@@ -1,43 +1,120 @@
 /**
- * The `zig-session` command line.
+ * The `zig-session` command line: records any command as a session and
+ * queries sessions. Built on the public module (`mod.ts`) only.
+ *
+ * ```sh
+ * zig-session record --workflow build -- make test
+ * zig-session list
+ * zig-session listen --latest
+ * ```
  *
  * @module
  */
-import { readSessionEvents, SessionCoordinator, SessionWriter } from "./mod.ts";
+import { ZigError } from "./mod.ts";
+import { type Context, streamWriter, UsageError } from "./lib/_cli/common.ts";
+import { end, record, start } from "./lib/_cli/record.ts";
+import { list, show } from "./lib/_cli/query.ts";
+import { events, listen, search } from "./lib/_cli/events.ts";
+import { stats, wait } from "./lib/_cli/stats.ts";
+import { gc, reindex, verify } from "./lib/_cli/maintenance.ts";
+import { demo } from "./lib/_cli/demo.ts";
 
-async function demo(): Promise<void> {
-  const home = Deno.makeTempDirSync({ prefix: "zig-session-demo-" });
-  const writer = SessionWriter.create({
-    zigHome: home,
-    projectRoot: Deno.cwd(),
-    workflowName: "demo",
-    workflowPath: "demo.zwf",
-    prompt: "show what a session looks like",
-    tierCount: 1,
-  });
-  const session = SessionCoordinator.start(writer);
-  writer.tierStarted(0, ["greet"]);
-  writer.stepStarted({
-    stepName: "greet",
-    tierIndex: 0,
-    zagSessionId: "demo-1",
-    zagCommand: "echo hello",
-    promptPreview: "say hello",
-  });
-  writer.stepOutput({ stepName: "greet", stream: "stdout", line: "hello" });
-  writer.stepCompleted({ stepName: "greet", exitCode: 0, durationMs: 1 });
-  session.finish("success");
-  console.log(`zig home: ${home}`);
-  console.log(`session:  ${writer.sessionId}`);
-  for (const event of await readSessionEvents(writer.logPath)) {
-    console.log(JSON.stringify(event));
+type Command = (argv: string[], ctx: Context) => number | Promise<number>;
+
+const COMMANDS: Record<string, [Command, string]> = {
+  record: [
+    record,
+    "run a command as a step of a session, recording its output",
+  ],
+  start: [start, "start a session for later steps (prints its id)"],
+  end: [end, "end a session started with start"],
+  list: [list, "list sessions, newest first"],
+  show: [show, "show a session's summary and timeline"],
+  events: [events, "print a session's stored events"],
+  listen: [listen, "print a session's events live, until it ends"],
+  search: [search, "find events matching text across sessions"],
+  stats: [stats, "runs, failure rate and durations per workflow and step"],
+  wait: [wait, "wait for sessions to end"],
+  gc: [gc, "remove old ended sessions (dry run unless --force)"],
+  reindex: [reindex, "rebuild the indexes from the logs"],
+  verify: [verify, "check the logs and indexes, optionally repair"],
+};
+
+export const VERSION = "0.1.0";
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    "zig-session: the session log of the zig workflow runner",
+    "",
+    "Usage: zig-session <command> [options]",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, [, about]]) =>
+      `  ${name.padEnd(width)}  ${about}`
+    ),
+    "",
+    "Every command has --help. Sessions are named by id or unique id prefix.",
+    "The zig home is $ZIG_HOME, else $HOME/.zig. NO_COLOR turns colors off.",
+    "",
+  ].join("\n");
+}
+
+/** Runs the CLI with `args`; returns the exit code. */
+export async function main(args: string[], ctx: Context): Promise<number> {
+  const [name, ...rest] = args;
+  if (
+    name === undefined || name === "help" || name === "--help" || name === "-h"
+  ) {
+    (name === undefined ? ctx.err : ctx.out).write(help());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-V") {
+    ctx.out.write(`zig-session ${VERSION}\n`);
+    return 0;
+  }
+  const command: Command | undefined = name === "demo"
+    ? demo
+    : Object.hasOwn(COMMANDS, name)
+    ? COMMANDS[name][0]
+    : undefined;
+  try {
+    if (!command) {
+      throw new UsageError(`Unknown command "${name}"`);
+    }
+    return await command(rest, ctx);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const topic = command === undefined
+        ? "zig-session --help"
+        : `zig-session ${name} --help`;
+      ctx.err.write(
+        `zig-session: ${error.message}\nRun '${topic}' for usage.\n`,
+      );
+      return 2;
+    }
+    if (error instanceof ZigError) {
+      ctx.err.write(`zig-session: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof Deno.errors.NotCapable) {
+      const access = /Requires (\w+) access/.exec(error.message)?.[1];
+      ctx.err.write(
+        `zig-session: ${error.message.replace(/\.$/, "")}${
+          access ? ` (add --allow-${access})` : ""
+        }\n`,
+      );
+      return 1;
+    }
+    throw error;
   }
 }
 
 if (import.meta.main) {
-  if (Deno.args[0] === "demo") await demo();
-  else {
-    console.error("Usage: zig-session demo");
-    Deno.exit(2);
-  }
+  const code = await main(Deno.args, {
+    cwd: Deno.cwd(),
+    out: streamWriter(Deno.stdout),
+    err: streamWriter(Deno.stderr),
+  });
+  Deno.exit(code);
 }

@@ -43,3 +43,4 @@ export * from "./lib/session_index.ts";
 export * from "./lib/list_sessions.ts";
 export * from "./lib/session_reader.ts";
 export * from "./lib/follow_session_events.ts";
+export * from "./lib/log_summary.ts";

@@ -6,7 +6,7 @@ import { makeLog } from "./_data.ts";
 const dir = Deno.makeTempDirSync({ prefix: "zig-bench-read-" });
 const path = makeLog(dir, { count: 200_000, bytes: 275 });
 const size = Deno.statSync(path).size;
-console.log(`log: ${(size / 1e6).toFixed(1)} MB, 200000 events`);
+console.error(`log: ${(size / 1e6).toFixed(1)} MB, 200000 events`);
 
 Deno.bench(
   "stream all events (bounded memory)",

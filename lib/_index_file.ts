@@ -8,7 +8,7 @@ import {
   replaceFileSync,
   withLockSync,
 } from "./_fs.ts";
-import { summarizeLog } from "./_log_summary.ts";
+import { summarizeLog } from "./log_summary.ts";
 import { reportProblem } from "./_problems.ts";
 import { compareTimestamps } from "./timestamp.ts";
 import type {

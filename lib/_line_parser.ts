@@ -1,10 +1,10 @@
-// Internal: turns the bytes of a log into events, line by line, reporting
-// malformed and torn lines instead of failing.
+// Internal: splits the bytes of a log into lines and parses lines as events,
+// reporting malformed and torn lines instead of failing.
 import { reportProblem } from "./_problems.ts";
 import type { ProblemHandler, SessionLogEvent } from "./types.ts";
 
-/** Splits bytes into lines and parses each as an event. */
-export class LineParser {
+/** Splits bytes into complete lines; what follows the last newline waits. */
+export class LineSplitter {
   #decoder = new TextDecoder();
   #carry = "";
   #line = 0;
@@ -16,24 +16,13 @@ export class LineParser {
     this.#onProblem = onProblem;
   }
 
-  /** Number of complete lines seen so far. */
-  get lines(): number {
-    return this.#line;
-  }
-
-  /** Whether bytes of an unfinished line are waiting for their newline. */
-  get pending(): boolean {
-    return this.#carry.length > 0;
-  }
-
-  /** Parses every complete line in `bytes` (plus what was carried over). */
-  push(bytes: Uint8Array, into: SessionLogEvent[]): void {
+  /** Calls `onLine` for every complete line in `bytes` (with what was carried over). */
+  push(bytes: Uint8Array, onLine: (text: string, line: number) => void): void {
     const text = this.#carry + this.#decoder.decode(bytes, { stream: true });
     let start = 0;
     let newline: number;
     while ((newline = text.indexOf("\n", start)) !== -1) {
-      this.#line++;
-      this.#parse(text.slice(start, newline), into);
+      onLine(text.slice(start, newline), ++this.#line);
       start = newline + 1;
     }
     this.#carry = start === 0 ? text : text.slice(start);
@@ -53,34 +42,65 @@ export class LineParser {
         `Line ${line} of ${this.#path} is torn: it has no newline (${rest.length} characters, a write cut short), left out of the events`,
     });
   }
+}
 
-  #parse(text: string, into: SessionLogEvent[]): void {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      if (text.trim() === "") return;
-      this.#malformed(`it is not JSON (${(error as Error).message})`);
-      return;
-    }
+/** Parses one line as an event, or reports it as malformed. Blank lines are skipped. */
+export function parseEventLine(
+  text: string,
+  where: { path: string; line: number; onProblem: ProblemHandler | undefined },
+): SessionLogEvent | undefined {
+  let value: unknown;
+  let reason: string;
+  try {
+    value = JSON.parse(text);
     if (
-      value === null || typeof value !== "object" ||
-      typeof (value as SessionLogEvent).seq !== "number" ||
-      typeof (value as SessionLogEvent).type !== "string"
+      value !== null && typeof value === "object" &&
+      typeof (value as SessionLogEvent).seq === "number" &&
+      typeof (value as SessionLogEvent).type === "string"
     ) {
-      this.#malformed('it is not an event object with "seq" and "type"');
-      return;
+      return value as SessionLogEvent;
     }
-    into.push(value as SessionLogEvent);
+    reason = 'it is not an event object with "seq" and "type"';
+  } catch (error) {
+    if (text.trim() === "") return undefined;
+    reason = `it is not JSON (${(error as Error).message})`;
+  }
+  reportProblem(where.onProblem, {
+    kind: "malformed_line",
+    path: where.path,
+    line: where.line,
+    message:
+      `Line ${where.line} of ${where.path} is malformed: ${reason}; skipped it and read on`,
+  });
+  return undefined;
+}
+
+/** Splits bytes into lines and parses each as an event. */
+export class LineParser {
+  #splitter: LineSplitter;
+  #path: string;
+  #onProblem: ProblemHandler | undefined;
+
+  constructor(path: string, onProblem: ProblemHandler | undefined) {
+    this.#splitter = new LineSplitter(path, onProblem);
+    this.#path = path;
+    this.#onProblem = onProblem;
   }
 
-  #malformed(reason: string): void {
-    reportProblem(this.#onProblem, {
-      kind: "malformed_line",
-      path: this.#path,
-      line: this.#line,
-      message:
-        `Line ${this.#line} of ${this.#path} is malformed: ${reason}; skipped it and read on`,
+  /** Parses every complete line in `bytes` into `into`. */
+  push(bytes: Uint8Array, into: SessionLogEvent[]): void {
+    this.#splitter.push(bytes, (text, line) => {
+      const event = parseEventLine(text, {
+        path: this.#path,
+        line,
+        onProblem: this.#onProblem,
+      });
+      if (event !== undefined) into.push(event);
     });
+  }
+
+  /** Ends the input: a line left without its newline is reported as torn. */
+  finish(): void {
+    this.#splitter.finish();
   }
 }

@@ -1,21 +1,8 @@
-// Internal: what an index or an appender needs from a log, read from its first
-// and last lines only, so that neither reads whole logs.
+// Internal: reading a log's first and last lines without reading the rest.
 import { fsError } from "./_fs.ts";
 
 const CHUNK = 64 * 1024;
 const decoder = new TextDecoder();
-
-/** The first event and the last complete event of a log. */
-export interface LogSummary {
-  /** The first line's event, if it parsed. */
-  first?: Record<string, unknown>;
-  /** The last complete line's event, if it parsed. */
-  last?: Record<string, unknown>;
-  /** Size of the log in bytes. */
-  size: number;
-  /** Whether the log ends with a newline (or is empty). */
-  complete: boolean;
-}
 
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
@@ -51,7 +38,8 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return joined;
 }
 
-function firstEvent(file: Deno.FsFile, size: number) {
+/** The first line, if it is complete and parses. */
+export function firstEvent(file: Deno.FsFile, size: number) {
   let head: Uint8Array = new Uint8Array(0);
   let newline = -1;
   while (newline < 0 && head.length < size) {
@@ -67,12 +55,14 @@ function firstEvent(file: Deno.FsFile, size: number) {
 }
 
 /** The last line that ends with a newline and parses, reading backward. */
-function lastEvent(file: Deno.FsFile, size: number) {
+export function lastEvent(file: Deno.FsFile, size: number) {
   let end = size;
   let tail: Uint8Array = new Uint8Array(0);
   let tailStart = size;
+  let step = 4096; // most last lines are short: start small
   while (tailStart > 0) {
-    const from = Math.max(0, tailStart - CHUNK);
+    const from = Math.max(0, tailStart - step);
+    step = CHUNK;
     tail = concat(readAt(file, from, tailStart - from), tail);
     tailStart = from;
     let lineEnd = lastNewline(tail, end - tailStart - 1);
@@ -89,29 +79,9 @@ function lastEvent(file: Deno.FsFile, size: number) {
   return undefined;
 }
 
-function endsWithNewline(file: Deno.FsFile, size: number): boolean {
+/** Whether the file ends with a newline (an empty file does). */
+export function endsWithNewline(file: Deno.FsFile, size: number): boolean {
   return size === 0 || readAt(file, size - 1, 1)[0] === 10;
-}
-
-/** Reads the first and last complete events of a log. */
-export function summarizeLog(path: string): LogSummary {
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { read: true });
-  } catch (error) {
-    throw fsError(error, { action: "read the session log", path });
-  }
-  try {
-    const size = file.statSync().size;
-    return {
-      first: firstEvent(file, size),
-      last: lastEvent(file, size),
-      size,
-      complete: endsWithNewline(file, size),
-    };
-  } finally {
-    file.close();
-  }
 }
 
 /** Where an appender stands: the last `seq` written and whether the tail is torn. */

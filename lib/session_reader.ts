@@ -8,7 +8,7 @@
  * @module
  */
 import { fsError } from "./_fs.ts";
-import { LineParser } from "./_line_parser.ts";
+import { LineParser, LineSplitter } from "./_line_parser.ts";
 import type { ProblemHandler, SessionLogEvent } from "./types.ts";
 
 /** Options of the readers. */
@@ -21,11 +21,19 @@ export interface ReadOptions {
 
 const CHUNK = 1 << 20;
 
-/** Reads a log in chunks, yielding the events of each chunk. */
-async function* eventBatches(
+/** One complete line of a log, as stored. */
+export interface SessionLogLine {
+  /** Line number, from 1. */
+  line: number;
+  /** The line's text, without its newline. */
+  text: string;
+}
+
+/** Reads a log in chunks of at most 1 MiB (the buffer is reused). */
+async function* chunks(
   path: string,
   options: ReadOptions,
-): AsyncGenerator<SessionLogEvent[]> {
+): AsyncGenerator<Uint8Array> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -33,7 +41,6 @@ async function* eventBatches(
     throw fsError(error, { action: "read the session log", path });
   }
   try {
-    const parser = new LineParser(path, options.onProblem);
     const buffer = new Uint8Array(CHUNK);
     while (true) {
       options.signal?.throwIfAborted();
@@ -44,14 +51,24 @@ async function* eventBatches(
         throw fsError(error, { action: "read the session log", path });
       }
       if (n === null) break;
-      const batch: SessionLogEvent[] = [];
-      parser.push(buffer.subarray(0, n), batch);
-      if (batch.length > 0) yield batch;
+      yield buffer.subarray(0, n);
     }
-    parser.finish();
   } finally {
     file.close();
   }
+}
+
+async function* eventBatches(
+  path: string,
+  options: ReadOptions,
+): AsyncGenerator<SessionLogEvent[]> {
+  const parser = new LineParser(path, options.onProblem);
+  for await (const bytes of chunks(path, options)) {
+    const batch: SessionLogEvent[] = [];
+    parser.push(bytes, batch);
+    if (batch.length > 0) yield batch;
+  }
+  parser.finish();
 }
 
 /**
@@ -108,4 +125,38 @@ export async function* streamSessionEvents(
   options: ReadOptions = {},
 ): AsyncGenerator<SessionLogEvent> {
   for await (const batch of eventBatches(path, options)) yield* batch;
+}
+
+/**
+ * Streams the complete lines of a session log as stored, without parsing
+ * them: for tools that print lines exactly as written or search raw text
+ * before paying for a parse. A torn last line is reported, not yielded;
+ * blank lines are yielded too (their numbers count).
+ *
+ * @example Usage
+ * ```ts
+ * import { streamSessionLines } from "./session_reader.ts";
+ *
+ * const path = Deno.makeTempFileSync();
+ * Deno.writeTextFileSync(path, '{"seq":1}\n{"seq":2}\n');
+ * for await (const { line, text } of streamSessionLines(path)) {
+ *   console.log(line, text); // 1 {"seq":1}, then 2 {"seq":2}
+ * }
+ * ```
+ *
+ * @param path The log file.
+ * @param options Where to report a torn line, and a signal to stop.
+ * @returns An async iterator of the lines.
+ */
+export async function* streamSessionLines(
+  path: string,
+  options: ReadOptions = {},
+): AsyncGenerator<SessionLogLine> {
+  const splitter = new LineSplitter(path, options.onProblem);
+  for await (const bytes of chunks(path, options)) {
+    const batch: SessionLogLine[] = [];
+    splitter.push(bytes, (text, line) => batch.push({ line, text }));
+    yield* batch;
+  }
+  splitter.finish();
 }

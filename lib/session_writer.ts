@@ -160,6 +160,7 @@ export class SessionWriter {
   #onProblem: ProblemHandler | undefined;
   #buffer = new Uint8Array(16 * 1024);
   #quotedId: string;
+  #knownSize = -1;
 
   private constructor(
     init: {
@@ -536,9 +537,19 @@ export class SessionWriter {
       });
     }
     try {
+      // Unchanged since our own last write: seq follows ours, no need to look.
+      const size = this.#sizeOf(file);
+      if (size === this.#knownSize) {
+        const seq = this.#seq + 1;
+        this.#knownSize = size +
+          this.#write(file, build(seq, this.#clock()) + "\n");
+        this.#seq = seq;
+        return seq;
+      }
+      let written = 0;
       const tail = lastEventOfFile(file, this.logPath);
       if (tail.torn) {
-        this.#write(file, "\n");
+        written += this.#write(file, "\n");
         reportProblem(this.#onProblem, {
           kind: "torn_line",
           path: this.logPath,
@@ -548,7 +559,8 @@ export class SessionWriter {
         });
       }
       const seq = Math.max(this.#seq, tail.seq) + 1;
-      this.#write(file, build(seq, this.#clock()) + "\n");
+      written += this.#write(file, build(seq, this.#clock()) + "\n");
+      this.#knownSize = size + written;
       this.#seq = seq;
       return seq;
     } finally {
@@ -556,7 +568,19 @@ export class SessionWriter {
     }
   }
 
-  #write(file: Deno.FsFile, text: string): void {
+  #sizeOf(file: Deno.FsFile): number {
+    try {
+      return file.statSync().size;
+    } catch (error) {
+      throw fsError(error, {
+        action: "stat the session log",
+        path: this.logPath,
+      });
+    }
+  }
+
+  /** Writes the text whole; returns the number of bytes written. */
+  #write(file: Deno.FsFile, text: string): number {
     let buffer = this.#buffer;
     let { read, written } = encoder.encodeInto(text, buffer);
     if (read < text.length) {
@@ -568,6 +592,7 @@ export class SessionWriter {
       while (offset < written) {
         offset += file.writeSync(buffer.subarray(offset, written));
       }
+      return written;
     } catch (error) {
       throw fsError(error, {
         action: "append to the session log",

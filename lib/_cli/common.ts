@@ -1,0 +1,390 @@
+// Internal to the CLI: argument parsing, output, and what several commands
+// share. The CLI is built on the public module only (../../mod.ts).
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import {
+  findSession,
+  globalIndexPath,
+  latestSession,
+  listSessions,
+  parseTimestamp,
+  projectDir,
+  projectIndexPath,
+  resolveLogPath,
+  summarizeLog,
+  ZigError,
+  zigHome,
+} from "../../mod.ts";
+import type { AnySessionEntry, ProblemHandler } from "../../mod.ts";
+
+/** A command-line mistake: exit code 2 and a hint to `--help`. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** What a command runs with. */
+export interface Context {
+  /** The zig home, when not taken from the environment. */
+  zigHome?: string;
+  /** The working directory. */
+  cwd: string;
+  /** Writes to standard output. */
+  out: Writer;
+  /** Writes to standard error. */
+  err: Writer;
+}
+
+/** A text sink that knows whether it is a terminal. */
+export interface Writer {
+  /** Writes text as it is. */
+  write(text: string): void;
+  /** Whether the sink is a terminal. */
+  isTerminal: boolean;
+  /** Whether colors may be used: a terminal, and NO_COLOR not set. */
+  color: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/** A writer over a Deno standard stream, synchronous so that nothing lags. */
+export function streamWriter(stream: typeof Deno.stdout): Writer {
+  const isTerminal = stream.isTerminal();
+  return {
+    write(text: string) {
+      const bytes = encoder.encode(text);
+      let offset = 0;
+      try {
+        while (offset < bytes.length) {
+          offset += stream.writeSync(bytes.subarray(offset));
+        }
+      } catch (error) {
+        // The reader went away (a closed pipe): stop quietly, like cat.
+        if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+        throw error;
+      }
+    },
+    isTerminal,
+    color: isTerminal && !Deno.noColor,
+  };
+}
+
+const CODES = {
+  bold: [1, 22],
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+} as const;
+
+/** Wraps text in an ANSI style when the writer allows colors. */
+export function paint(
+  writer: Writer,
+  style: keyof typeof CODES,
+): (text: string) => string {
+  if (!writer.color) return (text) => text;
+  const [on, off] = CODES[style];
+  return (text) => `\x1b[${on}m${text}\x1b[${off}m`;
+}
+
+/** A command's help text and options. */
+export interface CommandSpec {
+  /** One line: what the command does. */
+  summary: string;
+  /** Usage lines. */
+  usage: string;
+  /** The rest of the help. */
+  details?: string;
+  /** `parseArgs` options, without `help`. */
+  options: NonNullable<ParseArgsConfig["options"]>;
+  /** Whether positionals are accepted. */
+  positionals?: boolean;
+}
+
+/** What {@linkcode parseCommand} returns. */
+export interface Parsed {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+/**
+ * Parses a command's arguments strictly. Returns `undefined` after printing
+ * the help when `--help` was given.
+ */
+export function parseCommand(
+  name: string,
+  spec: CommandSpec,
+  args: { argv: string[]; ctx: Context },
+): Parsed | undefined {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: args.argv,
+      options: { ...spec.options, help: { type: "boolean", short: "h" } },
+      allowPositionals: spec.positionals ?? false,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(
+      `${(error as Error).message.replace(/\.$/, "")} (zig-session ${name})`,
+    );
+  }
+  if (parsed.values.help) {
+    args.ctx.out.write(helpText(name, spec));
+    return undefined;
+  }
+  return parsed as Parsed;
+}
+
+function helpText(name: string, spec: CommandSpec): string {
+  const lines = [`zig-session ${name}: ${spec.summary}`, "", spec.usage];
+  if (spec.details) lines.push("", spec.details.trimEnd());
+  return lines.join("\n") + "\n";
+}
+
+/** A flag's value as a string, if given. */
+export function stringFlag(parsed: Parsed, name: string): string | undefined {
+  const value = parsed.values[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** A repeatable flag's values. */
+export function listFlag(parsed: Parsed, name: string): string[] {
+  const value = parsed.values[name];
+  return Array.isArray(value)
+    ? value
+    : typeof value === "string"
+    ? [value]
+    : [];
+}
+
+/** A flag that must be a non-negative integer. */
+export function intFlag(parsed: Parsed, name: string): number | undefined {
+  const value = stringFlag(parsed, name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(
+      `Invalid --${name} "${value}": expected a non-negative integer`,
+    );
+  }
+  return Number(value);
+}
+
+const UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/** Parses a duration such as `500ms`, `90s`, `5m`, `2h`, `7d` or `1w`. */
+export function parseDuration(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(value.trim());
+  if (!m) {
+    throw new UsageError(
+      `Invalid ${flag} "${value}": expected a duration like 90s, 5m, 2h or 7d`,
+    );
+  }
+  return Number(m[1]) * UNITS[m[2]];
+}
+
+/**
+ * Parses `--since`: a relative duration back from now (`2h`, `7d`) or an ISO
+ * date or timestamp. Returns the instant in nanoseconds since the epoch.
+ */
+export function parseSince(value: string): bigint {
+  if (/^\d+(?:\.\d+)?(ms|s|m|h|d|w)$/.test(value)) {
+    const ms = Date.now() - parseDuration(value, "--since");
+    return BigInt(Math.round(ms)) * 1_000_000n;
+  }
+  const exact = parseTimestamp(value);
+  if (exact !== undefined) return exact;
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value)
+    ? Date.parse(`${value}T00:00:00Z`)
+    : Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new UsageError(
+      `Invalid --since "${value}": expected a date (2026-11-20), a timestamp, or a duration back from now (2h, 7d)`,
+    );
+  }
+  return BigInt(ms) * 1_000_000n;
+}
+
+/** Nanoseconds since the epoch of a timestamp, 0 when it does not parse. */
+export function instant(timestamp: string | null | undefined): bigint {
+  return (timestamp ? parseTimestamp(timestamp) : undefined) ?? 0n;
+}
+
+/** Where a scope's index is, and the options to list it. */
+export function scopeOf(ctx: Context, global: boolean) {
+  const home = zigHome({ zigHome: ctx.zigHome });
+  const indexPath = global
+    ? globalIndexPath(home)
+    : projectIndexPath(projectDir({ zigHome: home, cwd: ctx.cwd }));
+  return {
+    home,
+    indexPath,
+    list: { zigHome: home, cwd: ctx.cwd, global, onProblem: warn(ctx) },
+  };
+}
+
+/** Problems go to stderr as warnings. */
+export function warn(ctx: Context): ProblemHandler {
+  return (problem) =>
+    ctx.err.write(`zig-session: warning: ${problem.message}\n`);
+}
+
+/** A session found from the command line, with where its log is. */
+export interface FoundSession {
+  entry: AnySessionEntry;
+  logPath: string;
+}
+
+/**
+ * Finds the session a command names: an id or unique prefix, or the latest
+ * with `--latest`. Looks in the current project, then every project.
+ */
+export function resolveSession(
+  ctx: Context,
+  options: { id?: string; latest?: boolean; global?: boolean },
+): FoundSession {
+  const scopes = options.global ? [true] : [false, true];
+  let lastError: unknown;
+  for (const global of scopes) {
+    const scope = scopeOf(ctx, global);
+    try {
+      let entry: AnySessionEntry | undefined;
+      if (options.latest) {
+        entry = latestSession(listSessions(scope.list));
+        if (!entry) {
+          throw new ZigError(
+            `No sessions yet in ${
+              global ? "any project" : "this project"
+            } (index ${scope.indexPath})`,
+            { kind: "not_found" },
+          );
+        }
+      } else {
+        if (!options.id) {
+          throw new UsageError(
+            "Missing the session id: give an id, a prefix of one, or --latest",
+          );
+        }
+        entry = findSession(options.id, scope.list);
+      }
+      return {
+        entry,
+        logPath: resolveLogPath(entry, { indexPath: scope.indexPath }),
+      };
+    } catch (error) {
+      if (!(error instanceof ZigError && error.kind === "not_found")) {
+        throw error;
+      }
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+/** How a session stands, from its index entry and the end of its log. */
+export type SessionState = "success" | "failure" | "running" | "abandoned";
+
+/** The state of a session and the instant it was last heard of. */
+export function sessionState(
+  entry: AnySessionEntry,
+  where: { logPath: string; now?: bigint },
+): { state: SessionState; lastTs?: string } {
+  const { logPath } = where;
+  const now = where.now ?? BigInt(Date.now()) * 1_000_000n;
+  if (entry.status) return { state: entry.status };
+  let last: Record<string, unknown> | undefined;
+  try {
+    last = summarizeLog(logPath).last;
+  } catch {
+    return { state: "abandoned" }; // no log to be heard from
+  }
+  if (last?.type === "zig_session_ended") {
+    return {
+      state: last.status === "success" ? "success" : "failure",
+      lastTs: String(last.ts),
+    };
+  }
+  const lastTs = typeof last?.ts === "string" ? last.ts : entry.started_at;
+  const interval = typeof last?.interval_secs === "number"
+    ? last.interval_secs
+    : 10;
+  const silentNs = now - instant(lastTs);
+  const abandoned = silentNs > BigInt(interval * 3) * 1_000_000_000n;
+  return { state: abandoned ? "abandoned" : "running", lastTs };
+}
+
+/** Formats milliseconds for people: `850ms`, `12.3s`, `4m05s`, `2h03m`. */
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "-";
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+
+/** A timestamp shortened for a table: `2026-11-23 22:41:46` (UTC). */
+export function shortTime(timestamp: string | null | undefined): string {
+  if (!timestamp) return "-";
+  const ns = parseTimestamp(timestamp);
+  if (ns === undefined) return timestamp;
+  return new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19).replace(
+    "T",
+    " ",
+  );
+}
+
+/** Lays out rows as aligned columns. */
+export function table(rows: string[][], widthsOf: string[][] = rows): string {
+  const widths: number[] = [];
+  for (const row of widthsOf) {
+    row.forEach((cell, i) => widths[i] = Math.max(widths[i] ?? 0, cell.length));
+  }
+  return rows.map((row, r) =>
+    row.map((cell, i) =>
+      i === row.length - 1
+        ? cell
+        : cell + " ".repeat(widths[i] - widthsOf[r][i].length)
+    ).join("  ")
+  ).join("\n") + "\n";
+}
+
+/** Shows progress on a terminal's stderr; nothing elsewhere. */
+export function progress(ctx: Context, label: string) {
+  const show = ctx.err.isTerminal;
+  let last = 0;
+  return {
+    tick(done: number, total: number) {
+      if (!show) return;
+      const now = performance.now();
+      if (now - last < 100 && done !== total) return;
+      last = now;
+      ctx.err.write(`\r\x1b[K${label} ${done}/${total}`);
+    },
+    done() {
+      if (show) ctx.err.write("\r\x1b[K");
+    },
+  };
+}
+
+/** Sorts entries newest first by the instant they started. */
+export function newestFirst<T extends { started_at: string }>(
+  entries: T[],
+): T[] {
+  const keyed = entries.map((entry) => ({
+    entry,
+    at: instant(entry.started_at),
+  }));
+  keyed.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  return keyed.map((k) => k.entry);
+}

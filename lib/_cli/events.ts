@@ -1,0 +1,397 @@
+// `events`, `listen` and `search`: the events of sessions, stored or live.
+import {
+  followSessionEvents,
+  listSessions,
+  resolveLogPath,
+  streamSessionLines,
+} from "../../mod.ts";
+import type { AnySessionEntry, SessionLogEvent } from "../../mod.ts";
+import {
+  type CommandSpec,
+  type Context,
+  instant,
+  intFlag,
+  listFlag,
+  newestFirst,
+  paint,
+  parseCommand,
+  parseSince,
+  progress,
+  resolveSession,
+  scopeOf,
+  sessionState,
+  stringFlag,
+  UsageError,
+  warn,
+} from "./common.ts";
+import { formatEvent } from "./format.ts";
+
+function checkTypes(types: string[]): void {
+  for (const type of types) {
+    if (!/^[a-z_]+$/.test(type)) {
+      throw new UsageError(
+        `Invalid event type "${type}": expected a name like step_output or zig_session_ended`,
+      );
+    }
+  }
+}
+
+export const EVENTS: CommandSpec = {
+  summary: "print a session's stored events",
+  usage:
+    "Usage: zig-session events (ID | --latest) [--type T]... [--after-seq N] [--before-seq N]\n" +
+    "                          [--last N] [--count] [--global] [--json]",
+  details: `Options:
+  --type T          only events of this type (repeatable)
+  --after-seq N     only events with seq > N
+  --before-seq N    only events with seq < N
+  --last N          only the last N events (after the other filters)
+  --count           print the number of events only
+  --json            NDJSON, each line exactly as stored`,
+  options: {
+    latest: { type: "boolean" },
+    global: { type: "boolean" },
+    type: { type: "string", multiple: true },
+    "after-seq": { type: "string" },
+    "before-seq": { type: "string" },
+    last: { type: "string" },
+    count: { type: "boolean" },
+    json: { type: "boolean" },
+    timestamps: { type: "boolean" },
+  },
+  positionals: true,
+};
+
+/** `zig-session events`. */
+export async function events(argv: string[], ctx: Context): Promise<number> {
+  const parsed = parseCommand("events", EVENTS, { argv, ctx });
+  if (!parsed) return 0;
+  if (parsed.positionals.length > 1) {
+    throw new UsageError("Give one session id");
+  }
+  const types = listFlag(parsed, "type");
+  checkTypes(types);
+  const after = intFlag(parsed, "after-seq");
+  const before = intFlag(parsed, "before-seq");
+  const last = intFlag(parsed, "last");
+  const found = resolveSession(ctx, {
+    id: parsed.positionals[0],
+    latest: parsed.values.latest === true,
+    global: parsed.values.global === true,
+  });
+  const json = parsed.values.json === true;
+  const onProblem = warn(ctx);
+  const kept: string[] = [];
+  let count = 0;
+  for await (
+    const { text, line } of streamSessionLines(found.logPath, { onProblem })
+  ) {
+    let event: SessionLogEvent;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      if (text.trim() !== "") {
+        onProblem({
+          kind: "malformed_line",
+          path: found.logPath,
+          line,
+          message: `Line ${line} of ${found.logPath} is malformed: skipped it`,
+        });
+      }
+      continue;
+    }
+    if (types.length > 0 && !types.includes(event.type)) continue;
+    if (after !== undefined && !(event.seq > after)) continue;
+    if (before !== undefined && !(event.seq < before)) continue;
+    count++;
+    if (parsed.values.count) continue;
+    const out = json ? text : formatEvent(event, {
+      out: ctx.out,
+      timestamps: parsed.values.timestamps === true,
+    });
+    if (last !== undefined) {
+      kept.push(out);
+      if (kept.length > last) kept.shift();
+    } else {
+      ctx.out.write(out + "\n");
+    }
+  }
+  if (parsed.values.count) {
+    ctx.out.write(`${last === undefined ? count : Math.min(count, last)}\n`);
+  } else if (kept.length > 0) {
+    ctx.out.write(kept.join("\n") + "\n");
+  }
+  return 0;
+}
+
+export const LISTEN: CommandSpec = {
+  summary: "print a session's events as they are written, until it ends",
+  usage:
+    "Usage: zig-session listen [ID | --latest | --active] [--json] [--timestamps] [--filter TYPE]...",
+  details:
+    `Prints what is already in the log, then each new event within milliseconds
+of its write (file-change notifications, not polling). Exits 0 when the
+session ends, at once if it already has; exits 1 if the session is abandoned
+(no event for 3 heartbeat intervals, its process gone).
+
+Options:
+  --latest        the session that started last (the default without ID)
+  --active        the newest session still running
+  --global        look in every project
+  --json          NDJSON events
+  --timestamps    prefix each line with the event's timestamp
+  --filter TYPE   only events of this type (repeatable)`,
+  options: {
+    latest: { type: "boolean" },
+    active: { type: "boolean" },
+    global: { type: "boolean" },
+    json: { type: "boolean" },
+    timestamps: { type: "boolean" },
+    filter: { type: "string", multiple: true },
+  },
+  positionals: true,
+};
+
+/** `zig-session listen`. */
+export async function listen(argv: string[], ctx: Context): Promise<number> {
+  const parsed = parseCommand("listen", LISTEN, { argv, ctx });
+  if (!parsed) return 0;
+  if (parsed.positionals.length > 1) {
+    throw new UsageError("Give one session id");
+  }
+  const types = listFlag(parsed, "filter");
+  checkTypes(types);
+  const global = parsed.values.global === true;
+  let found;
+  if (parsed.values.active) {
+    if (parsed.positionals.length > 0) {
+      throw new UsageError("Give an ID or --active, not both");
+    }
+    const scope = scopeOf(ctx, global);
+    const active = newestFirst(
+      listSessions(scope.list).filter((e) => !e.status),
+    )
+      .map((entry) => ({
+        entry,
+        logPath: resolveLogPath(entry, { indexPath: scope.indexPath }),
+      }))
+      .find((s) =>
+        sessionState(s.entry, { logPath: s.logPath }).state === "running"
+      );
+    if (!active) {
+      ctx.err.write(
+        `zig-session: no session is running in ${
+          global ? "any project" : "this project (try --global)"
+        }\n`,
+      );
+      return 1;
+    }
+    found = active;
+  } else {
+    found = resolveSession(ctx, {
+      id: parsed.positionals[0],
+      latest: parsed.positionals.length === 0,
+      global,
+    });
+  }
+  const controller = new AbortController();
+  let abandoned = false;
+  const watchdog = setInterval(() => {
+    if (
+      sessionState(found.entry, { logPath: found.logPath }).state ===
+        "abandoned"
+    ) {
+      abandoned = true;
+      controller.abort();
+    }
+  }, 1000);
+  const json = parsed.values.json === true;
+  const timestamps = parsed.values.timestamps === true;
+  let ended = false;
+  try {
+    for await (
+      const event of followSessionEvents(found.logPath, {
+        signal: controller.signal,
+        onProblem: warn(ctx),
+      })
+    ) {
+      if (event.type === "zig_session_ended") ended = true;
+      if (types.length > 0 && !types.includes(event.type)) continue;
+      ctx.out.write(
+        (json
+          ? JSON.stringify(event)
+          : formatEvent(event, { out: ctx.out, timestamps })) + "\n",
+      );
+    }
+  } finally {
+    clearInterval(watchdog);
+  }
+  if (!ended && abandoned) {
+    ctx.err.write(
+      `zig-session: session ${found.entry.zig_session_id} was abandoned: no event for 3 heartbeat intervals and no end event\n`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+export const SEARCH: CommandSpec = {
+  summary: "find events whose text matches, across session logs",
+  usage:
+    "Usage: zig-session search QUERY [--regex] [--ignore-case] [--type T]... [--session ID]\n" +
+    "                          [--since D] [--global] [--json]",
+  details:
+    `Matches QUERY against the values of each event's fields (output lines,
+prompts, errors, step names...), not its keys or envelope. Results stream as
+they are found: session id prefix, seq, type and the event.
+
+Options:
+  --regex          QUERY is a JavaScript regular expression
+  -i, --ignore-case
+  --type T         only events of this type (repeatable)
+  --session ID     only this session
+  --since D        only sessions started since D (date, timestamp, or 2h, 7d)
+  --global         every project's sessions
+  --json           NDJSON of the matching events, as stored`,
+  options: {
+    regex: { type: "boolean" },
+    "ignore-case": { type: "boolean", short: "i" },
+    type: { type: "string", multiple: true },
+    session: { type: "string" },
+    since: { type: "string" },
+    global: { type: "boolean" },
+    json: { type: "boolean" },
+  },
+  positionals: true,
+};
+
+/** Every string in a value, depth first. */
+function* strings(value: unknown): Generator<string> {
+  if (typeof value === "string") yield value;
+  else if (Array.isArray(value)) { for (const v of value) yield* strings(v); }
+  else if (value !== null && typeof value === "object") {
+    for (const v of Object.values(value)) yield* strings(v);
+  }
+}
+
+const ENVELOPE = new Set(["seq", "ts", "zig_session_id", "type"]);
+
+/** Builds the matcher: a cheap test on the raw line, then one on the values. */
+function matcher(
+  query: string,
+  options: { regex: boolean; ignoreCase: boolean },
+) {
+  let test: (s: string) => boolean;
+  let raw: (line: string) => boolean;
+  if (options.regex) {
+    let re: RegExp;
+    try {
+      re = new RegExp(query, options.ignoreCase ? "iu" : "u");
+    } catch (error) {
+      throw new UsageError(
+        `Invalid --regex "${query}": ${(error as Error).message}`,
+      );
+    }
+    test = (s) => re.test(s);
+    // Without anchors, a value that matches appears verbatim in a line that
+    // has no escapes; lines with escapes are always checked whole.
+    const anchored = /[$^]|\\[bBAzZ]/.test(query);
+    raw = anchored
+      ? () => true
+      : (line) => line.includes("\\") || re.test(line);
+  } else if (options.ignoreCase) {
+    const needle = query.toLowerCase();
+    test = (s) => s.toLowerCase().includes(needle);
+    raw = (line) => line.includes("\\") || line.toLowerCase().includes(needle);
+  } else {
+    const escaped = JSON.stringify(query).slice(1, -1);
+    test = (s) => s.includes(query);
+    raw = (line) =>
+      line.includes(escaped) || (escaped !== query && line.includes(query));
+  }
+  return {
+    raw,
+    event(event: Record<string, unknown>): boolean {
+      for (const key in event) {
+        if (ENVELOPE.has(key)) continue;
+        for (const s of strings(event[key])) if (test(s)) return true;
+      }
+      return false;
+    },
+  };
+}
+
+/** `zig-session search`. */
+export async function search(argv: string[], ctx: Context): Promise<number> {
+  const parsed = parseCommand("search", SEARCH, { argv, ctx });
+  if (!parsed) return 0;
+  if (parsed.positionals.length !== 1) {
+    throw new UsageError("Give one QUERY (quote it if it has spaces)");
+  }
+  const types = listFlag(parsed, "type");
+  checkTypes(types);
+  const query = parsed.positionals[0];
+  const match = matcher(query, {
+    regex: parsed.values.regex === true,
+    ignoreCase: parsed.values["ignore-case"] === true,
+  });
+  const global = parsed.values.global === true;
+  const sinceFlag = stringFlag(parsed, "since");
+  const since = sinceFlag === undefined ? undefined : parseSince(sinceFlag);
+  let sessions: Array<{ entry: AnySessionEntry; logPath: string }>;
+  const sessionFlag = stringFlag(parsed, "session");
+  if (sessionFlag !== undefined) {
+    sessions = [resolveSession(ctx, { id: sessionFlag, global })];
+  } else {
+    const scope = scopeOf(ctx, global);
+    sessions = newestFirst(listSessions(scope.list))
+      .filter((e) => since === undefined || instant(e.started_at) >= since)
+      .map((entry) => ({
+        entry,
+        logPath: resolveLogPath(entry, { indexPath: scope.indexPath }),
+      }));
+  }
+  const typeNeedles = types.map((t) => `"type":"${t}"`);
+  const json = parsed.values.json === true;
+  const dim = paint(ctx.out, "dim");
+  const onProblem = warn(ctx);
+  const bar = progress(ctx, "searching");
+  let matches = 0;
+  for (const [i, { entry, logPath }] of sessions.entries()) {
+    bar.tick(i, sessions.length);
+    try {
+      for await (const { text } of streamSessionLines(logPath, { onProblem })) {
+        if (
+          typeNeedles.length > 0 && !typeNeedles.some((n) => text.includes(n))
+        ) continue;
+        if (!match.raw(text)) continue;
+        let event: SessionLogEvent;
+        try {
+          event = JSON.parse(text);
+        } catch {
+          continue;
+        }
+        if (types.length > 0 && !types.includes(event.type)) continue;
+        if (!match.event(event as unknown as Record<string, unknown>)) continue;
+        matches++;
+        bar.done();
+        ctx.out.write(
+          json
+            ? text + "\n"
+            : `${dim(`${entry.zig_session_id.slice(0, 8)} #${event.seq}`)} ${
+              formatEvent(event, { out: ctx.out })
+            }\n`,
+        );
+      }
+    } catch (error) {
+      onProblem({
+        kind: "malformed_line",
+        path: logPath,
+        message: `Skipped ${logPath}: ${(error as Error).message}`,
+      });
+    }
+  }
+  bar.done();
+  if (!json && matches === 0) ctx.err.write("No matches\n");
+  return matches > 0 ? 0 : 1;
+}

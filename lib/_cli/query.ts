@@ -1,0 +1,271 @@
+// `list` and `show`: what sessions there are, and what happened in one.
+import {
+  listSessions,
+  resolveLogPath,
+  streamSessionEvents,
+} from "../../mod.ts";
+import type { AnySessionEntry } from "../../mod.ts";
+import {
+  type CommandSpec,
+  type Context,
+  formatDuration,
+  instant,
+  intFlag,
+  newestFirst,
+  paint,
+  parseCommand,
+  parseSince,
+  resolveSession,
+  scopeOf,
+  type SessionState,
+  sessionState,
+  shortTime,
+  stringFlag,
+  table,
+  UsageError,
+  warn,
+} from "./common.ts";
+import { formatTimeline, SummaryBuilder } from "./format.ts";
+
+const STATES: SessionState[] = ["success", "failure", "running", "abandoned"];
+
+export const LIST: CommandSpec = {
+  summary: "list sessions, newest first",
+  usage:
+    "Usage: zig-session list [--status S] [--workflow W] [--since D] [--limit N] [--global] [--json]",
+  details:
+    `Status is success, failure, running, or abandoned (no end event and no
+heartbeat for 3 intervals: its process died).
+
+Options:
+  --status S      only sessions in this state (repeatable)
+  --workflow W    only this workflow (repeatable)
+  --since D       started since a date (2026-11-20), a timestamp, or a duration
+                  back from now (2h, 7d)
+  --limit N       at most N sessions
+  --global        every project's sessions, not just this project's
+  --json          a JSON array: index entries with state and duration_ms`,
+  options: {
+    status: { type: "string", multiple: true },
+    workflow: { type: "string", multiple: true },
+    since: { type: "string" },
+    limit: { type: "string" },
+    global: { type: "boolean" },
+    json: { type: "boolean" },
+  },
+};
+
+/** An index entry with what the list shows. */
+export interface ListedSession {
+  entry: AnySessionEntry;
+  logPath: string;
+  state: SessionState;
+  durationMs: number | null;
+}
+
+/** The sessions of a scope with their state, newest first, filtered. */
+export function listed(
+  ctx: Context,
+  options: {
+    global: boolean;
+    statuses?: string[];
+    workflows?: string[];
+    since?: bigint;
+    limit?: number;
+  },
+): ListedSession[] {
+  const scope = scopeOf(ctx, options.global);
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const out: ListedSession[] = [];
+  for (const entry of newestFirst(listSessions(scope.list))) {
+    if (
+      options.workflows?.length &&
+      !options.workflows.includes(entry.workflow_name)
+    ) continue;
+    if (
+      options.since !== undefined && instant(entry.started_at) < options.since
+    ) continue;
+    const logPath = entry.status
+      ? entry.log_path
+      : resolveLogPath(entry, { indexPath: scope.indexPath });
+    const { state, lastTs } = sessionState(entry, { logPath, now });
+    if (options.statuses?.length && !options.statuses.includes(state)) continue;
+    const end = entry.ended_at ?? (state === "running" ? undefined : lastTs);
+    const endNs = end ? instant(end) : now;
+    out.push({
+      entry,
+      logPath,
+      state,
+      durationMs: Number((endNs - instant(entry.started_at)) / 1_000_000n),
+    });
+    if (options.limit !== undefined && out.length >= options.limit) break;
+  }
+  return out;
+}
+
+function stateColor(ctx: Context, state: SessionState) {
+  return paint(
+    ctx.out,
+    state === "success"
+      ? "green"
+      : state === "failure"
+      ? "red"
+      : state === "running"
+      ? "cyan"
+      : "yellow",
+  )(state);
+}
+
+/** `zig-session list`. */
+export function list(argv: string[], ctx: Context): number {
+  const parsed = parseCommand("list", LIST, { argv, ctx });
+  if (!parsed) return 0;
+  const statuses = (parsed.values.status as string[] | undefined) ?? [];
+  for (const s of statuses) {
+    if (!STATES.includes(s as SessionState)) {
+      throw new UsageError(
+        `Invalid --status "${s}": expected one of ${STATES.join(", ")}`,
+      );
+    }
+  }
+  const since = stringFlag(parsed, "since");
+  const global = parsed.values.global === true;
+  const sessions = listed(ctx, {
+    global,
+    statuses,
+    workflows: parsed.values.workflow as string[] | undefined,
+    since: since === undefined ? undefined : parseSince(since),
+    limit: intFlag(parsed, "limit"),
+  });
+  if (parsed.values.json) {
+    ctx.out.write(
+      JSON.stringify(
+        sessions.map((s) => ({
+          ...s.entry,
+          state: s.state,
+          duration_ms: s.durationMs,
+        })),
+        null,
+        2,
+      ) + "\n",
+    );
+    return 0;
+  }
+  if (sessions.length === 0) {
+    ctx.err.write(
+      `No sessions${global ? "" : " in this project (try --global)"}\n`,
+    );
+    return 0;
+  }
+  const header = ["ID", "WORKFLOW", "STATUS", "STARTED (UTC)", "DURATION"];
+  const rows = sessions.map((s) => [
+    s.entry.zig_session_id.slice(0, 8),
+    s.entry.workflow_name,
+    s.state,
+    shortTime(s.entry.started_at),
+    formatDuration(s.durationMs ?? undefined),
+  ]);
+  const bold = paint(ctx.out, "bold");
+  const shown = [
+    header.map(bold),
+    ...rows.map((r, i) => {
+      const row = [...r];
+      row[2] = stateColor(ctx, sessions[i].state);
+      return row;
+    }),
+  ];
+  ctx.out.write(table(shown, [header, ...rows]));
+  return 0;
+}
+
+export const SHOW: CommandSpec = {
+  summary:
+    "show a session: workflow, prompt, status, and a timeline of its tiers and steps",
+  usage: "Usage: zig-session show (ID | --latest) [--global] [--json]",
+  details: `ID is a session id or a unique prefix of one.
+
+Options:
+  --latest    the session that started last
+  --global    look in every project
+  --json      the index entry and the derived summary as JSON`,
+  options: {
+    latest: { type: "boolean" },
+    global: { type: "boolean" },
+    json: { type: "boolean" },
+  },
+  positionals: true,
+};
+
+/** `zig-session show`. */
+export async function show(argv: string[], ctx: Context): Promise<number> {
+  const parsed = parseCommand("show", SHOW, { argv, ctx });
+  if (!parsed) return 0;
+  if (parsed.positionals.length > 1) {
+    throw new UsageError("Give one session id");
+  }
+  const found = resolveSession(ctx, {
+    id: parsed.positionals[0],
+    latest: parsed.values.latest === true,
+    global: parsed.values.global === true,
+  });
+  const builder = new SummaryBuilder();
+  for await (
+    const event of streamSessionEvents(found.logPath, { onProblem: warn(ctx) })
+  ) {
+    builder.add(event);
+  }
+  const summary = builder.summary;
+  const { state } = sessionState(found.entry, { logPath: found.logPath });
+  const entry = found.entry;
+  const durationMs = summary.ended?.duration_ms ??
+    (summary.last_ts
+      ? Number(
+        (instant(summary.last_ts) - instant(entry.started_at)) / 1_000_000n,
+      )
+      : null);
+  if (parsed.values.json) {
+    ctx.out.write(
+      JSON.stringify(
+        {
+          entry,
+          log_path: found.logPath,
+          state,
+          duration_ms: durationMs,
+          summary,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+    return 0;
+  }
+  const bold = paint(ctx.out, "bold");
+  const dim = paint(ctx.out, "dim");
+  const lines = [
+    bold(`Session ${entry.zig_session_id}`),
+    `  workflow  ${entry.workflow_name}${
+      "workflow_path" in entry && entry.workflow_path
+        ? dim(`  (${entry.workflow_path})`)
+        : ""
+    }`,
+  ];
+  if (summary.prompt !== null) {
+    lines.push(
+      `  prompt    ${summary.prompt.replaceAll("\n", "\n            ")}`,
+    );
+  }
+  lines.push(
+    `  status    ${stateColor(ctx, state)}`,
+    `  started   ${shortTime(entry.started_at)} UTC`,
+    `  duration  ${formatDuration(durationMs ?? undefined)}${
+      state === "running" ? " so far" : ""
+    }`,
+    `  log       ${found.logPath}  ${dim(`(${summary.events} events)`)}`,
+    "",
+  );
+  ctx.out.write(lines.join("\n") + "\n");
+  ctx.out.write(
+    formatTimeline(summary, { out: ctx.out, startedAt: entry.started_at }),
+  );
+  return 0;
+}

@@ -1,0 +1,448 @@
+// `record`, `start` and `end`: recording commands as steps of sessions.
+import { basename } from "node:path";
+import {
+  SessionCoordinator,
+  SessionWriter,
+  summarizeLog,
+  ZigError,
+  zigHome,
+} from "../../mod.ts";
+import type { OutputStream, SessionStatus } from "../../mod.ts";
+import {
+  type CommandSpec,
+  type Context,
+  instant,
+  intFlag,
+  parseCommand,
+  parseDuration,
+  resolveSession,
+  stringFlag,
+  UsageError,
+  warn,
+} from "./common.ts";
+
+/** Output lines longer than this many bytes are split into several events. */
+export const MAX_LINE_BYTES = 1 << 20;
+
+const SIGNAL_NUMBERS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+
+const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+export const RECORD: CommandSpec = {
+  summary: "run a command as one step of a session and record its output",
+  usage:
+    "Usage: zig-session record [--workflow NAME] [--step NAME] [--prompt TEXT] [--model M]\n" +
+    "                          [--session ID] [--tier N] [--quiet] -- CMD [ARGS...]",
+  details:
+    `Records tier_started, step_started, every line CMD writes to stdout and stderr
+(also passed through unless --quiet), heartbeats while it runs, then
+step_completed or step_failed, and ends the session success or failure.
+Prints the session id on stderr when it starts. Exits with CMD's exit code
+(128+signal when it was killed, 127 when it could not start).
+
+SIGINT, SIGTERM and SIGHUP are forwarded to CMD (a second one kills it); the
+session is then recorded as failure.
+
+Options:
+  --workflow NAME     workflow name of a new session (default: record)
+  --step NAME         step name (default: CMD's base name)
+  --prompt TEXT       prompt of a new session
+  --model M           model recorded in step_started
+  --session ID        append the step to this open session (id or prefix)
+                      instead of starting one; safe from several processes
+  --tier N            tier index of the step (default 0); with --session,
+                      also records tier_started for it
+  --heartbeat D       interval between heartbeats (default 10s)
+  -q, --quiet         do not pass CMD's output through`,
+  options: {
+    workflow: { type: "string" },
+    step: { type: "string" },
+    prompt: { type: "string" },
+    model: { type: "string" },
+    session: { type: "string" },
+    tier: { type: "string" },
+    heartbeat: { type: "string" },
+    quiet: { type: "boolean", short: "q" },
+  },
+  positionals: true,
+};
+
+/** Quotes a word for a shell only when it needs it. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word)
+    ? word
+    : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Splits output bytes into lines as events: invalid UTF-8 becomes U+FFFD, a
+ * trailing `\r` is dropped, and a line longer than {@linkcode MAX_LINE_BYTES}
+ * is cut (on a character boundary) into several events.
+ */
+export class OutputLines {
+  #parts: Uint8Array[] = [];
+  #length = 0;
+  #decoder = new TextDecoder();
+  #emit: (line: string) => void;
+
+  constructor(emit: (line: string) => void) {
+    this.#emit = emit;
+  }
+
+  push(chunk: Uint8Array): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(10, start);
+      const end = newline < 0 ? chunk.length : newline;
+      this.#add(chunk.subarray(start, end));
+      if (newline < 0) break;
+      this.#flush(true);
+      start = newline + 1;
+    }
+  }
+
+  /** The final line, even without its newline. */
+  end(): void {
+    if (this.#length > 0) this.#flush(true);
+  }
+
+  #add(bytes: Uint8Array): void {
+    let rest = bytes;
+    while (this.#length + rest.length > MAX_LINE_BYTES) {
+      let cut = MAX_LINE_BYTES - this.#length;
+      // Back off to the start of a UTF-8 character.
+      while (cut > 0 && (rest[cut] & 0xc0) === 0x80) cut--;
+      if (cut === 0 && this.#length === 0) cut = MAX_LINE_BYTES;
+      this.#parts.push(rest.subarray(0, cut));
+      this.#length += cut;
+      this.#flush(false);
+      rest = rest.subarray(cut);
+    }
+    if (rest.length > 0) {
+      this.#parts.push(rest.slice());
+      this.#length += rest.length;
+    }
+  }
+
+  #flush(complete: boolean): void {
+    const joined = new Uint8Array(this.#length);
+    let offset = 0;
+    for (const part of this.#parts) {
+      joined.set(part, offset);
+      offset += part.length;
+    }
+    this.#parts = [];
+    this.#length = 0;
+    let text = this.#decoder.decode(joined);
+    if (complete && text.endsWith("\r")) text = text.slice(0, -1);
+    this.#emit(text);
+  }
+}
+
+async function pump(
+  stream: ReadableStream<Uint8Array>,
+  options: {
+    writer: SessionWriter;
+    stepName: string;
+    name: OutputStream;
+    passThrough?: typeof Deno.stdout;
+  },
+): Promise<void> {
+  const { writer, stepName, name, passThrough } = options;
+  const lines = new OutputLines((line) =>
+    writer.stepOutput({ stepName, stream: name, line })
+  );
+  let passing = passThrough !== undefined;
+  for await (const chunk of stream) {
+    if (passing) {
+      try {
+        let offset = 0;
+        while (offset < chunk.length) {
+          offset += passThrough!.writeSync(chunk.subarray(offset));
+        }
+      } catch {
+        passing = false; // our own output went away; keep recording
+      }
+    }
+    lines.push(chunk);
+  }
+  lines.end();
+}
+
+function endedStatus(logPath: string): string | undefined {
+  const last = summarizeLog(logPath).last;
+  return last?.type === "zig_session_ended" ? String(last.status) : undefined;
+}
+
+/** `zig-session record`. */
+export async function record(argv: string[], ctx: Context): Promise<number> {
+  const dashes = argv.indexOf("--");
+  const parsed = parseCommand("record", RECORD, {
+    argv: dashes < 0 ? argv : argv.slice(0, dashes),
+    ctx,
+  });
+  if (!parsed) return 0;
+  const command = dashes < 0 ? parsed.positionals : argv.slice(dashes + 1);
+  if (command.length === 0) {
+    throw new UsageError(
+      "Missing the command to record: zig-session record [options] -- CMD [ARGS...]",
+    );
+  }
+  if (dashes >= 0 && parsed.positionals.length > 0) {
+    throw new UsageError(
+      `Unexpected argument "${parsed.positionals[0]}" before "--"`,
+    );
+  }
+  const stepName = stringFlag(parsed, "step") ?? basename(command[0]);
+  const tier = intFlag(parsed, "tier");
+  const heartbeatMs = parseDuration(
+    stringFlag(parsed, "heartbeat") ?? "10s",
+    "--heartbeat",
+  );
+  const quiet = parsed.values.quiet === true;
+  const commandLine = command.map(shellQuote).join(" ");
+  const sessionId = stringFlag(parsed, "session");
+  const home = zigHome({ zigHome: ctx.zigHome });
+
+  let writer: SessionWriter;
+  let coordinator: SessionCoordinator | undefined;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  if (sessionId !== undefined) {
+    const found = resolveSession(ctx, { id: sessionId });
+    const ended = endedStatus(found.logPath);
+    if (ended) {
+      throw new ZigError(
+        `Session ${found.entry.zig_session_id} has already ended (${ended}): start a new one with zig-session start`,
+        { kind: "io", path: found.logPath },
+      );
+    }
+    writer = SessionWriter.attach({
+      zigHome: home,
+      logPath: found.logPath,
+      onProblem: warn(ctx),
+    });
+    if (tier !== undefined) writer.tierStarted(tier, [stepName]);
+    const secs = Math.max(1, Math.ceil(heartbeatMs / 1000));
+    heartbeat = setInterval(
+      () => writer.open && writer.heartbeat(secs),
+      heartbeatMs,
+    );
+    Deno.unrefTimer(heartbeat as unknown as number);
+  } else {
+    writer = SessionWriter.create({
+      zigHome: home,
+      cwd: ctx.cwd,
+      workflowName: stringFlag(parsed, "workflow") ?? "record",
+      workflowPath: commandLine,
+      prompt: stringFlag(parsed, "prompt") ?? null,
+      tierCount: (tier ?? 0) + 1,
+      shared: true,
+      onProblem: warn(ctx),
+    });
+    coordinator = SessionCoordinator.start(writer, {
+      heartbeatMs,
+      handleSignals: false,
+    });
+    writer.tierStarted(tier ?? 0, [stepName]);
+  }
+  ctx.err.write(`zig-session: session ${writer.sessionId}\n`);
+
+  let status: SessionStatus = "failure";
+  let exitCode = 1;
+  const started = performance.now();
+  try {
+    writer.stepStarted({
+      stepName,
+      tierIndex: tier ?? 0,
+      zagSessionId: crypto.randomUUID(),
+      zagCommand: commandLine,
+      model: stringFlag(parsed, "model") ?? null,
+      promptPreview: (stringFlag(parsed, "prompt") ?? "").slice(0, 200),
+    });
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(command[0], {
+        args: command.slice(1),
+        cwd: ctx.cwd,
+        stdin: "inherit",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      writer.stepFailed({
+        stepName,
+        exitCode: null,
+        attempt: 1,
+        error: `spawn failed: ${reason}`,
+      });
+      ctx.err.write(`zig-session: cannot run "${command[0]}": ${reason}\n`);
+      exitCode = error instanceof Deno.errors.NotCapable ? 1 : 127;
+      return exitCode;
+    }
+
+    let interruptedBy: Deno.Signal | undefined;
+    const listeners: Array<[Deno.Signal, () => void]> = [];
+    for (const signal of FORWARDED) {
+      const listener = () => {
+        const again = interruptedBy !== undefined;
+        interruptedBy ??= signal;
+        try {
+          child.kill(again ? "SIGKILL" : signal);
+        } catch {
+          // It has already exited.
+        }
+      };
+      try {
+        Deno.addSignalListener(signal, listener);
+        listeners.push([signal, listener]);
+      } catch {
+        // Not supported on this platform.
+      }
+    }
+    try {
+      const [result] = await Promise.all([
+        child.status,
+        pump(child.stdout, {
+          writer,
+          stepName,
+          name: "stdout",
+          passThrough: quiet ? undefined : Deno.stdout,
+        }),
+        pump(child.stderr, {
+          writer,
+          stepName,
+          name: "stderr",
+          passThrough: quiet ? undefined : Deno.stderr,
+        }),
+      ]);
+      const durationMs = Math.round(performance.now() - started);
+      if (result.signal) {
+        exitCode = 128 + (SIGNAL_NUMBERS[result.signal] ?? 0);
+        writer.stepFailed({
+          stepName,
+          exitCode: null,
+          attempt: 1,
+          error: `killed by ${result.signal}`,
+        });
+      } else if (result.code === 0) {
+        exitCode = 0;
+        writer.stepCompleted({ stepName, exitCode: 0, durationMs });
+        if (interruptedBy === undefined) status = "success";
+      } else {
+        exitCode = result.code;
+        writer.stepFailed({
+          stepName,
+          exitCode: result.code,
+          attempt: 1,
+          error: interruptedBy
+            ? `interrupted by ${interruptedBy}, exited with code ${result.code}`
+            : `exited with code ${result.code}`,
+        });
+      }
+    } finally {
+      for (const [signal, listener] of listeners) {
+        Deno.removeSignalListener(signal, listener);
+      }
+    }
+    return exitCode;
+  } finally {
+    clearInterval(heartbeat);
+    if (coordinator) coordinator.finish(status);
+    else writer.close();
+  }
+}
+
+export const START: CommandSpec = {
+  summary: "start a session that later commands record steps into",
+  usage:
+    "Usage: zig-session start [--workflow NAME] [--tiers N] [--prompt TEXT] [--workflow-path P]",
+  details: `Prints the new session's id on stdout. Record steps into it with
+  zig-session record --session ID -- CMD ...
+and end it with
+  zig-session end ID [--status success|failure]`,
+  options: {
+    workflow: { type: "string" },
+    tiers: { type: "string" },
+    prompt: { type: "string" },
+    "workflow-path": { type: "string" },
+  },
+};
+
+/** `zig-session start`. */
+export function start(argv: string[], ctx: Context): number {
+  const parsed = parseCommand("start", START, { argv, ctx });
+  if (!parsed) return 0;
+  const writer = SessionWriter.create({
+    zigHome: ctx.zigHome,
+    cwd: ctx.cwd,
+    workflowName: stringFlag(parsed, "workflow") ?? "session",
+    workflowPath: stringFlag(parsed, "workflow-path") ?? "",
+    prompt: stringFlag(parsed, "prompt") ?? null,
+    tierCount: intFlag(parsed, "tiers") ?? 1,
+    shared: true,
+    onProblem: warn(ctx),
+  });
+  writer.close();
+  ctx.out.write(`${writer.sessionId}\n`);
+  return 0;
+}
+
+export const END: CommandSpec = {
+  summary: "end a session started with zig-session start",
+  usage: "Usage: zig-session end ID [--status success|failure]",
+  details: `Writes zig_session_ended (default status: success) and stamps both
+indexes. The duration is the time since the session started.`,
+  options: { status: { type: "string" } },
+  positionals: true,
+};
+
+/** `zig-session end`. */
+export function end(argv: string[], ctx: Context): number {
+  const parsed = parseCommand("end", END, { argv, ctx });
+  if (!parsed) return 0;
+  const status = stringFlag(parsed, "status") ?? "success";
+  if (status !== "success" && status !== "failure") {
+    throw new UsageError(
+      `Invalid --status "${status}": expected success or failure`,
+    );
+  }
+  if (parsed.positionals.length !== 1) {
+    throw new UsageError("Give exactly one session id to end");
+  }
+  const found = resolveSession(ctx, { id: parsed.positionals[0] });
+  const ended = endedStatus(found.logPath);
+  if (ended) {
+    throw new ZigError(
+      `Session ${found.entry.zig_session_id} has already ended (${ended})`,
+      { kind: "io", path: found.logPath },
+    );
+  }
+  const writer = SessionWriter.attach({
+    zigHome: ctx.zigHome,
+    logPath: found.logPath,
+    onProblem: warn(ctx),
+  });
+  const durationMs = Number(
+    (BigInt(Date.now()) * 1_000_000n - instant(found.entry.started_at)) /
+      1_000_000n,
+  );
+  writer.ended(status, Math.max(0, durationMs));
+  return 0;
+}

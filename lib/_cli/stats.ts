@@ -1,0 +1,277 @@
+// `stats` and `wait`: how workflows and steps fare, and waiting for sessions.
+import { followSessionEvents, streamSessionLines } from "../../mod.ts";
+import type { SessionLogEvent } from "../../mod.ts";
+import {
+  type CommandSpec,
+  type Context,
+  formatDuration,
+  instant,
+  listFlag,
+  paint,
+  parseCommand,
+  parseDuration,
+  parseSince,
+  progress,
+  resolveSession,
+  sessionState,
+  stringFlag,
+  table,
+  UsageError,
+  warn,
+} from "./common.ts";
+import { listed } from "./query.ts";
+
+export const STATS: CommandSpec = {
+  summary:
+    "runs, failure rate, median and p95 duration per workflow and per step",
+  usage:
+    "Usage: zig-session stats [--workflow W]... [--since D] [--global] [--json]",
+  details:
+    `Workflows are counted from the index; steps from the logs (attempts that
+failed count as failures; durations of completed steps come from
+step_completed, of failed ones from step_started to step_failed). Running
+sessions are left out of durations and failure rates.`,
+  options: {
+    workflow: { type: "string", multiple: true },
+    since: { type: "string" },
+    global: { type: "boolean" },
+    json: { type: "boolean" },
+  },
+};
+
+interface Tally {
+  runs: number;
+  failures: number;
+  finished: number;
+  durations: number[];
+}
+
+function tally(): Tally {
+  return { runs: 0, failures: 0, finished: 0, durations: [] };
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
+}
+
+function figures(t: Tally) {
+  const sorted = [...t.durations].sort((a, b) => a - b);
+  return {
+    runs: t.runs,
+    failures: t.failures,
+    failure_rate: t.finished === 0 ? null : t.failures / t.finished,
+    median_ms: percentile(sorted, 50),
+    p95_ms: percentile(sorted, 95),
+  };
+}
+
+/** `zig-session stats`. */
+export async function stats(argv: string[], ctx: Context): Promise<number> {
+  const parsed = parseCommand("stats", STATS, { argv, ctx });
+  if (!parsed) return 0;
+  const since = stringFlag(parsed, "since");
+  const sessions = listed(ctx, {
+    global: parsed.values.global === true,
+    workflows: listFlag(parsed, "workflow"),
+    since: since === undefined ? undefined : parseSince(since),
+  });
+  const workflows = new Map<string, Tally>();
+  const steps = new Map<string, Tally & { workflow: string; step: string }>();
+  const onProblem = warn(ctx);
+  const bar = progress(ctx, "reading logs");
+  for (const [i, s] of sessions.entries()) {
+    bar.tick(i, sessions.length);
+    const name = s.entry.workflow_name;
+    const w = workflows.get(name) ?? tally();
+    workflows.set(name, w);
+    w.runs++;
+    if (s.state !== "running") {
+      w.finished++;
+      if (s.state !== "success") w.failures++;
+      if (s.durationMs !== null) w.durations.push(s.durationMs);
+    }
+    const started = new Map<string, string>();
+    try {
+      for await (
+        const { text } of streamSessionLines(s.logPath, { onProblem })
+      ) {
+        if (!text.includes('"type":"step_')) continue;
+        if (text.includes('"type":"step_output"')) continue;
+        let event: SessionLogEvent;
+        try {
+          event = JSON.parse(text);
+        } catch {
+          continue;
+        }
+        if (!("step_name" in event)) continue;
+        const key = `${name}\u0000${event.step_name}`;
+        let t = steps.get(key);
+        if (!t) {
+          t = { ...tally(), workflow: name, step: event.step_name };
+          steps.set(key, t);
+        }
+        if (event.type === "step_started") {
+          t.runs++;
+          started.set(event.step_name, event.ts);
+        } else if (event.type === "step_completed") {
+          t.finished++;
+          t.durations.push(event.duration_ms);
+        } else if (event.type === "step_failed") {
+          t.finished++;
+          t.failures++;
+          const from = started.get(event.step_name);
+          if (from) {
+            t.durations.push(
+              Number((instant(event.ts) - instant(from)) / 1_000_000n),
+            );
+          }
+        }
+      }
+    } catch (error) {
+      onProblem({
+        kind: "malformed_line",
+        path: s.logPath,
+        message: `Skipped ${s.logPath}: ${(error as Error).message}`,
+      });
+    }
+  }
+  bar.done();
+  const workflowRows = [...workflows].map(([workflow, t]) => ({
+    workflow,
+    ...figures(t),
+  }));
+  const stepRows = [...steps.values()].map((t) => ({
+    workflow: t.workflow,
+    step: t.step,
+    ...figures(t),
+  }));
+  if (parsed.values.json) {
+    ctx.out.write(
+      JSON.stringify({ workflows: workflowRows, steps: stepRows }, null, 2) +
+        "\n",
+    );
+    return 0;
+  }
+  if (sessions.length === 0) {
+    ctx.err.write("No sessions to count\n");
+    return 0;
+  }
+  const bold = paint(ctx.out, "bold");
+  const rate = (
+    r: number | null,
+  ) => (r === null ? "-" : `${(r * 100).toFixed(1)}%`);
+  const ms = (v: number | null) => formatDuration(v ?? undefined);
+  const wHeader = ["WORKFLOW", "RUNS", "FAILED", "MEDIAN", "P95"];
+  const wRows = workflowRows.map((
+    r,
+  ) => [
+    r.workflow,
+    String(r.runs),
+    rate(r.failure_rate),
+    ms(r.median_ms),
+    ms(r.p95_ms),
+  ]);
+  ctx.out.write(table([wHeader.map(bold), ...wRows], [wHeader, ...wRows]));
+  if (stepRows.length > 0) {
+    const sHeader = ["WORKFLOW", "STEP", "RUNS", "FAILED", "MEDIAN", "P95"];
+    const sRows = stepRows.map((
+      r,
+    ) => [
+      r.workflow,
+      r.step,
+      String(r.runs),
+      rate(r.failure_rate),
+      ms(r.median_ms),
+      ms(r.p95_ms),
+    ]);
+    ctx.out.write(
+      "\n" + table([sHeader.map(bold), ...sRows], [sHeader, ...sRows]),
+    );
+  }
+  return 0;
+}
+
+export const WAIT: CommandSpec = {
+  summary: "wait for sessions to end",
+  usage: "Usage: zig-session wait ID... [--timeout D] [--any] [--global]",
+  details:
+    `Exits 0 when every session succeeded, 1 when any failed or was abandoned
+(its process died without ending it), 124 on timeout. With --any, returns as
+soon as one ends, with that session's result.`,
+  options: {
+    timeout: { type: "string" },
+    any: { type: "boolean" },
+    global: { type: "boolean" },
+  },
+  positionals: true,
+};
+
+/** `zig-session wait`. */
+export async function wait(argv: string[], ctx: Context): Promise<number> {
+  const parsed = parseCommand("wait", WAIT, { argv, ctx });
+  if (!parsed) return 0;
+  if (parsed.positionals.length === 0) {
+    throw new UsageError("Give at least one session id to wait for");
+  }
+  const timeoutFlag = stringFlag(parsed, "timeout");
+  const timeoutMs = timeoutFlag === undefined
+    ? undefined
+    : parseDuration(timeoutFlag, "--timeout");
+  const global = parsed.values.global === true;
+  const found = parsed.positionals.map((id) =>
+    resolveSession(ctx, { id, global })
+  );
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const results: Array<string | undefined> = found.map(() => undefined);
+  const report = (i: number, result: string) => {
+    results[i] = result;
+    ctx.out.write(`${found[i].entry.zig_session_id} ${result}\n`);
+    if (parsed.values.any) controller.abort();
+  };
+  const watchers = found.map(async (s, i) => {
+    const mine = new AbortController();
+    const stop = () => mine.abort();
+    controller.signal.addEventListener("abort", stop);
+    const watchdog = setInterval(() => {
+      if (sessionState(s.entry, { logPath: s.logPath }).state === "abandoned") {
+        report(i, "abandoned");
+        mine.abort();
+      }
+    }, 1000);
+    try {
+      for await (
+        const event of followSessionEvents(s.logPath, {
+          signal: mine.signal,
+          onProblem: warn(ctx),
+        })
+      ) {
+        if (event.type === "zig_session_ended") report(i, event.status);
+      }
+    } finally {
+      clearInterval(watchdog);
+      controller.signal.removeEventListener("abort", stop);
+    }
+  });
+  await Promise.all(watchers);
+  clearTimeout(timer);
+  const done = results.filter((r) => r !== undefined);
+  if (parsed.values.any && done.length > 0) {
+    return done[0] === "success" ? 0 : 1;
+  }
+  if (timedOut && done.length < results.length) {
+    ctx.err.write(
+      `zig-session: timed out after ${timeoutFlag} with ${
+        results.length - done.length
+      } session(s) still running\n`,
+    );
+    return 124;
+  }
+  return results.every((r) => r === "success") ? 0 : 1;
+}
