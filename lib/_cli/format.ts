@@ -101,6 +101,7 @@ export interface TierSummary {
 
 /** What `show` derives from a session's events. */
 export interface SessionSummary {
+  workflow_path: string | null;
   prompt: string | null;
   tier_count: number | null;
   ended: { status: string; duration_ms: number; ts: string } | null;
@@ -112,6 +113,7 @@ export interface SessionSummary {
 /** Folds events into a summary, one at a time. */
 export class SummaryBuilder {
   #summary: SessionSummary = {
+    workflow_path: null,
     prompt: null,
     tier_count: null,
     ended: null,
@@ -127,6 +129,7 @@ export class SummaryBuilder {
     s.last_ts = event.ts;
     switch (event.type) {
       case "zig_session_started":
+        s.workflow_path = event.workflow_path;
         s.prompt = event.prompt;
         s.tier_count = event.tier_count;
         break;

@@ -58,7 +58,8 @@ Options:
 /** An index entry with what the list shows. */
 export interface ListedSession {
   entry: AnySessionEntry;
-  logPath: string;
+  /** Where the log is (looked up when first asked). */
+  readonly logPath: string;
   state: SessionState;
   durationMs: number | null;
 }
@@ -85,16 +86,20 @@ export function listed(
     if (
       options.since !== undefined && instant(entry.started_at) < options.since
     ) continue;
-    const logPath = entry.status
-      ? entry.log_path
-      : resolveLogPath(entry, { indexPath: scope.indexPath });
-    const { state, lastTs } = sessionState(entry, { logPath, now });
+    const locate = () => resolveLogPath(entry, { indexPath: scope.indexPath });
+    // An ended session's state is in its entry: no need to find its log yet.
+    const { state, lastTs } = entry.status
+      ? { state: entry.status, lastTs: undefined }
+      : sessionState(entry, { logPath: locate(), now });
     if (options.statuses?.length && !options.statuses.includes(state)) continue;
     const end = entry.ended_at ?? (state === "running" ? undefined : lastTs);
     const endNs = end ? instant(end) : now;
+    let logPath: string | undefined;
     out.push({
       entry,
-      logPath,
+      get logPath() {
+        return logPath ??= locate();
+      },
       state,
       durationMs: Number((endNs - instant(entry.started_at)) / 1_000_000n),
     });
@@ -244,9 +249,7 @@ export async function show(argv: string[], ctx: Context): Promise<number> {
   const lines = [
     bold(`Session ${entry.zig_session_id}`),
     `  workflow  ${entry.workflow_name}${
-      "workflow_path" in entry && entry.workflow_path
-        ? dim(`  (${entry.workflow_path})`)
-        : ""
+      summary.workflow_path ? dim(`  (${summary.workflow_path})`) : ""
     }`,
   ];
   if (summary.prompt !== null) {

@@ -1,0 +1,914 @@
+// The CLI, run as a real subprocess with exactly the permission set the
+// compile task bakes in (deno.json "permissions.cli").
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  globalIndexPath,
+  loadGlobalIndex,
+  loadProjectIndex,
+  projectDir,
+  projectIndexPath,
+  readSessionEvents,
+  SessionWriter,
+} from "../mod.ts";
+import type { SessionLogEvent } from "../mod.ts";
+import {
+  copyFixtureHome,
+  FIXTURE_HOME,
+  lines,
+  projectFile,
+  tempDir,
+} from "./_helpers.ts";
+
+const CLI = projectFile("cli.ts");
+const CONFIG = projectFile("deno.json");
+const ESC = "\x1b";
+const CLI_FLAGS = ["run", "--no-prompt", "--config", CONFIG, "-P=cli"];
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Deno's notice that config permissions are experimental: not ours. */
+function ourStderr(text: string): string {
+  return text.split("\n").filter((l) =>
+    !l.includes("Permissions in the config file is an experimental")
+  ).join("\n");
+}
+
+function cliCommand(
+  args: string[],
+  options: { home: string; cwd?: string; env?: Record<string, string> },
+) {
+  return new Deno.Command(Deno.execPath(), {
+    args: [...CLI_FLAGS, CLI, ...args],
+    cwd: options.cwd ?? options.home,
+    env: {
+      ZIG_HOME: options.home,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      ...options.env,
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+async function cli(
+  args: string[],
+  options: { home: string; cwd?: string; env?: Record<string, string> },
+): Promise<CliResult> {
+  const out = await cliCommand(args, options).output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: ourStderr(decoder.decode(out.stderr)),
+  };
+}
+
+/** A zig home plus a git repository to run commands in. */
+function workspace(root: string) {
+  const home = join(root, "zig");
+  const repo = join(root, "repo");
+  Deno.mkdirSync(join(repo, ".git"), { recursive: true });
+  Deno.mkdirSync(home);
+  const project = projectDir({ zigHome: home, projectRoot: repo });
+  return { home, repo, project, opts: { home, cwd: repo } };
+}
+
+function idFrom(stderr: string): string {
+  const m = /session ([0-9a-f-]{36})/.exec(stderr);
+  assert.ok(m, `no session id in: ${stderr}`);
+  return m[1];
+}
+
+async function eventsOf(
+  project: string,
+  id: string,
+): Promise<SessionLogEvent[]> {
+  return await readSessionEvents(
+    join(project, "logs", "sessions", `${id}.jsonl`),
+  );
+}
+
+// ---------------------------------------------------------------- usage
+
+Deno.test("cli: help for the program and every command; usage errors exit 2 with a hint", async () => {
+  using tmp = tempDir();
+  const top = await cli(["--help"], { home: tmp.path });
+  assert.equal(top.code, 0);
+  const commands = [
+    "record",
+    "start",
+    "end",
+    "list",
+    "show",
+    "events",
+    "listen",
+    "search",
+    "stats",
+    "wait",
+    "gc",
+    "reindex",
+    "verify",
+  ];
+  for (const c of commands) {
+    assert.match(top.stdout, new RegExp(`^  ${c} `, "m"));
+  }
+  const helps = await Promise.all(
+    commands.map((c) => cli([c, "--help"], { home: tmp.path })),
+  );
+  helps.forEach((h, i) => {
+    assert.equal(h.code, 0, commands[i]);
+    assert.match(
+      h.stdout,
+      new RegExp(
+        `^zig-session ${commands[i]}: .*\\n\\nUsage: zig-session ${
+          commands[i]
+        }`,
+      ),
+      commands[i],
+    );
+  });
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ["frobnicate"],
+      /Unknown command "frobnicate"\nRun 'zig-session --help' for usage\./,
+    ],
+    [
+      ["list", "--colour"],
+      /Unknown option '--colour'.*\nRun 'zig-session list --help' for usage\./,
+    ],
+    [["record"], /Missing the command to record/],
+    [["events"], /Missing the session id/],
+    [
+      ["list", "--limit", "ten"],
+      /Invalid --limit "ten": expected a non-negative integer/,
+    ],
+    [["list", "--since", "yesterday"], /Invalid --since "yesterday"/],
+    [["list", "--status", "done"], /Invalid --status "done"/],
+    [["wait", "abc", "--timeout", "soon"], /Invalid --timeout "soon"/],
+    [["end", "abc", "--status", "ok"], /Invalid --status "ok"/],
+  ];
+  const results = await Promise.all(
+    cases.map(([args]) => cli(args, { home: tmp.path })),
+  );
+  results.forEach((r, i) => {
+    assert.equal(r.code, 2, `${cases[i][0].join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, cases[i][1]);
+    assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/, "no stack trace");
+  });
+  const none = await cli([], { home: tmp.path });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /Usage: zig-session <command>/);
+});
+
+// ---------------------------------------------------------------- record
+
+Deno.test("cli record: output lines by stream, a last line without newline, success", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const r = await cli([
+    "record",
+    "--workflow",
+    "wf",
+    "--step",
+    "greet",
+    "--model",
+    "m1",
+    "--prompt",
+    "say hi",
+    "--",
+    "sh",
+    "-c",
+    "echo out; echo err >&2; printf 'no newline'",
+  ], w.opts);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "out\nno newline", "output passes through");
+  const id = idFrom(r.stderr);
+  const events = await eventsOf(w.project, id);
+  assert.deepEqual(events.map((e) => e.type), [
+    "zig_session_started",
+    "tier_started",
+    "step_started",
+    ...Array(3).fill("step_output"),
+    "step_completed",
+    "zig_session_ended",
+  ]);
+  const started = events[2];
+  assert.ok(started.type === "step_started");
+  assert.equal(
+    started.zag_command,
+    `sh -c 'echo out; echo err >&2; printf '\\''no newline'\\'''`,
+  );
+  assert.equal(started.model, "m1");
+  const outputs = events.filter((e) => e.type === "step_output").map((e) =>
+    e.type === "step_output" && [e.stream, e.line]
+  );
+  assert.deepEqual(outputs.sort(), [
+    ["stderr", "err"],
+    ["stdout", "no newline"],
+    ["stdout", "out"],
+  ]);
+  const end = events.at(-1)!;
+  assert.ok(end.type === "zig_session_ended" && end.status === "success");
+  const entry = loadProjectIndex(projectIndexPath(w.project)).sessions[0];
+  assert.equal(entry.status, "success");
+  assert.equal(entry.workflow_name, "wf");
+});
+
+Deno.test("cli record: exit codes of failure, a command that cannot start, and a signal", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const [fail, missing, killed] = await Promise.all([
+    cli(["record", "--quiet", "--", "sh", "-c", "exit 3"], w.opts),
+    cli(["record", "--quiet", "--", "no-such-command-zz"], w.opts),
+    cli(["record", "--quiet", "--", "sh", "-c", "kill -9 $$"], w.opts),
+  ]);
+  assert.equal(fail.code, 3);
+  assert.equal(missing.code, 127);
+  assert.match(missing.stderr, /cannot run "no-such-command-zz"/);
+  assert.equal(killed.code, 137);
+  const expected: Array<[CliResult, number | null, RegExp]> = [
+    [fail, 3, /exited with code 3/],
+    [missing, null, /^spawn failed: /],
+    [killed, null, /killed by SIGKILL/],
+  ];
+  for (const [r, code, error] of expected) {
+    const events = await eventsOf(w.project, idFrom(r.stderr));
+    const failed = events.find((e) => e.type === "step_failed");
+    assert.ok(failed?.type === "step_failed");
+    assert.equal(failed.exit_code, code);
+    assert.match(failed.error, error);
+    const end = events.at(-1)!;
+    assert.ok(end.type === "zig_session_ended" && end.status === "failure");
+  }
+});
+
+Deno.test("cli record: invalid UTF-8 becomes U+FFFD; a line over 1 MiB is split", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const r = await cli([
+    "record",
+    "--quiet",
+    "--",
+    "sh",
+    "-c",
+    "printf 'a\\377b\\n'; head -c 2500000 /dev/zero | tr '\\0' 'x'; printf '\\n'",
+  ], w.opts);
+  assert.equal(r.code, 0, r.stderr);
+  const outputs = (await eventsOf(w.project, idFrom(r.stderr))).flatMap((e) =>
+    e.type === "step_output" ? [e.line] : []
+  );
+  assert.equal(outputs[0], "a\ufffdb");
+  const long = outputs.slice(1);
+  assert.equal(long.length, 3);
+  assert.ok(long.every((l) => new TextEncoder().encode(l).length <= 1 << 20));
+  assert.equal(long.join(""), "x".repeat(2_500_000));
+});
+
+Deno.test("cli record: SIGTERM is forwarded to the command and the session ends as failure", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const child = cliCommand([
+    "record",
+    "--",
+    "sh",
+    "-c",
+    'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done',
+  ], w.opts).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("ready")) seen += (await reader.read()).value ?? "";
+  child.kill("SIGTERM");
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  const status = await child.status;
+  const stderr = ourStderr(
+    new TextDecoder().decode(await new Response(child.stderr).arrayBuffer()),
+  );
+  assert.equal(status.code, 7);
+  assert.match(seen, /got-term/);
+  const events = await eventsOf(w.project, idFrom(stderr));
+  const failed = events.find((e) => e.type === "step_failed");
+  assert.ok(failed?.type === "step_failed");
+  assert.match(failed.error, /interrupted by SIGTERM, exited with code 7/);
+  assert.ok(
+    events.some((e) => e.type === "step_output" && e.line === "got-term"),
+  );
+  const end = events.at(-1)!;
+  assert.ok(end.type === "zig_session_ended" && end.status === "failure");
+});
+
+Deno.test("cli start, record --session from parallel processes, end: one gapless session", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const started = await cli(
+    ["start", "--workflow", "pipeline", "--tiers", "2"],
+    w.opts,
+  );
+  assert.equal(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  assert.match(id, /^[0-9a-f-]{36}$/);
+  const steps = await Promise.all(
+    ["a", "b", "c", "d"].map((step) =>
+      cli([
+        "record",
+        "--session",
+        id.slice(0, 8),
+        "--step",
+        step,
+        "--tier",
+        "1",
+        "--quiet",
+        "--",
+        "sh",
+        "-c",
+        `for i in 1 2 3 4 5 6 7 8 9 10; do echo ${step}$i; done`,
+      ], w.opts)
+    ),
+  );
+  for (const s of steps) assert.equal(s.code, 0, s.stderr);
+  const ended = await cli(
+    ["end", id.slice(0, 8), "--status", "success"],
+    w.opts,
+  );
+  assert.equal(ended.code, 0, ended.stderr);
+  const events = await eventsOf(w.project, id);
+  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+  assert.equal(events.filter((e) => e.type === "step_output").length, 40);
+  assert.equal(events.filter((e) => e.type === "step_completed").length, 4);
+  assert.equal(events.at(-1)?.type, "zig_session_ended");
+  assert.equal(
+    loadGlobalIndex(globalIndexPath(w.home)).sessions[0].status,
+    "success",
+  );
+  const again = await cli(["end", id], w.opts);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /has already ended \(success\)/);
+  const late = await cli(["record", "--session", id, "--", "true"], w.opts);
+  assert.equal(late.code, 1);
+  assert.match(late.stderr, /has already ended/);
+});
+
+// ---------------------------------------------------------------- queries
+
+Deno.test("cli list: newest first, filters, JSON, and abandoned sessions", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const all = await cli(["list", "--global"], opts);
+  assert.equal(all.code, 0, all.stderr);
+  const rows = all.stdout.trim().split("\n");
+  assert.match(
+    rows[0],
+    /^ID\s+WORKFLOW\s+STATUS\s+STARTED \(UTC\)\s+DURATION$/,
+  );
+  assert.deepEqual(rows.slice(1).map((r) => r.split(/\s+/).slice(0, 3)), [
+    ["b5ac6738", "wf-success", "success"],
+    ["da3919fc", "wf-dropped", "failure"],
+    ["181f613a", "wf-running", "abandoned"],
+    ["20a9856f", "wf-failure", "failure"],
+    ["94dc5b48", "wf-success", "success"],
+  ]);
+  assert.ok(!all.stdout.includes(ESC), "no colors when not a terminal");
+  const json = JSON.parse(
+    (await cli([
+      "list",
+      "--global",
+      "--json",
+      "--status",
+      "failure",
+      "--limit",
+      "1",
+    ], opts)).stdout,
+  );
+  assert.equal(json.length, 1);
+  assert.equal(json[0].zig_session_id, "da3919fc-2ada-463f-ad9e-269f8a13dc8e");
+  assert.equal(json[0].state, "failure");
+  assert.equal(typeof json[0].duration_ms, "number");
+  const byWorkflow = JSON.parse(
+    (await cli(
+      ["list", "--global", "--json", "--workflow", "wf-success"],
+      opts,
+    )).stdout,
+  );
+  assert.equal(byWorkflow.length, 2);
+  const since = JSON.parse(
+    (await cli(["list", "--global", "--json", "--since", "2026-11-24"], opts))
+      .stdout,
+  );
+  assert.equal(since.length, 0);
+  const recent = JSON.parse(
+    (await cli(["list", "--global", "--json", "--since", "3650d"], opts))
+      .stdout,
+  );
+  assert.equal(recent.length, 5);
+  // Outside a repository, the project is the zig home itself.
+  const local = await cli(["list", "--json"], opts);
+  assert.deepEqual(
+    JSON.parse(local.stdout).map((s: { workflow_name: string }) =>
+      s.workflow_name
+    ),
+    ["wf-success"],
+  );
+});
+
+Deno.test("cli list: colors on a terminal, none with NO_COLOR", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const command = [Deno.execPath(), ...CLI_FLAGS, CLI, "list", "--global"].map((
+    a,
+  ) => `'${a}'`).join(" ");
+  const run = async (env: Record<string, string>) => {
+    const out = await new Deno.Command("script", {
+      args: ["-qec", command, "/dev/null"],
+      env: {
+        ZIG_HOME: home,
+        PATH: Deno.env.get("PATH") ?? "",
+        TERM: "xterm",
+        ...env,
+      },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout);
+  };
+  assert.ok((await run({})).includes(`${ESC}[32msuccess${ESC}[39m`));
+  const plain = await run({ NO_COLOR: "1" });
+  assert.match(plain, /wf-success/);
+  assert.ok(!plain.includes(ESC));
+});
+
+Deno.test("cli show: summary and timeline of the reference's session; --json", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const text = await cli(["show", "94dc", "--global"], opts);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^Session 94dc5b48-4970-4ccd-be2d-613789b21c13$/m);
+  assert.match(
+    text.stdout,
+    /workflow\s+wf-success\s+\(\/work\/flows\/success\.zwf\)/,
+  );
+  assert.match(
+    text.stdout,
+    /prompt\s+review the "auth" module\n\s+then summarize/,
+  );
+  assert.match(text.stdout, /status\s+success/);
+  assert.match(
+    text.stdout,
+    /tier 0 .* plan, lint\n\s+plan\s+completed\s+exit 0\s+1\.2s\s+1 attempt/,
+  );
+  assert.match(text.stdout, /lint\s+skipped\s+condition `x == 1` was false/);
+  const json = JSON.parse(
+    (await cli(["show", "20a9", "--global", "--json"], opts)).stdout,
+  );
+  assert.equal(json.entry.workflow_name, "wf-failure");
+  assert.equal(json.state, "failure");
+  const build = json.summary.tiers[0].steps[0];
+  assert.deepEqual([
+    build.step_name,
+    build.status,
+    build.attempts,
+    build.exit_code,
+    build.error,
+  ], ["build", "failed", 2, 137, "killed"]);
+  const latest = JSON.parse(
+    (await cli(["show", "--latest", "--global", "--json"], opts)).stdout,
+  );
+  assert.equal(
+    latest.entry.zig_session_id,
+    "b5ac6738-480f-4faf-8c21-2c8136fd6eec",
+  );
+});
+
+Deno.test("cli events: stored lines exactly with --json, and every filter", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const log = join(
+    FIXTURE_HOME,
+    "projects",
+    "home-ada-src-shop",
+    "logs",
+    "sessions",
+    "94dc5b48-4970-4ccd-be2d-613789b21c13.jsonl",
+  );
+  const raw = await cli(["events", "94dc5b48", "--global", "--json"], opts);
+  assert.equal(raw.code, 0, raw.stderr);
+  assert.equal(raw.stdout, Deno.readTextFileSync(log));
+  const seqs = async (args: string[]) =>
+    (await cli(["events", "94dc", "--global", "--json", ...args], opts)).stdout
+      .trim().split("\n").filter((l) => l).map((l) => JSON.parse(l).seq);
+  assert.deepEqual(await seqs(["--type", "step_output"]), [4, 5]);
+  assert.deepEqual(
+    await seqs(["--type", "step_output", "--type", "heartbeat"]),
+    [4, 5, 10],
+  );
+  assert.deepEqual(await seqs(["--after-seq", "9"]), [10, 11, 12]);
+  assert.deepEqual(await seqs(["--before-seq", "3"]), [1, 2]);
+  assert.deepEqual(await seqs(["--last", "2"]), [11, 12]);
+  const count = await cli([
+    "events",
+    "94dc",
+    "--global",
+    "--count",
+    "--type",
+    "step_completed",
+  ], opts);
+  assert.equal(count.stdout, "2\n");
+  const text = await cli(["events", "94dc", "--global"], opts);
+  assert.match(text.stdout, /\[plan\] hello\tworld/);
+  assert.match(text.stdout, /■ session success/);
+});
+
+Deno.test("cli: not found and ambiguous prefixes exit 1 and name the candidates", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  for (const id of ["abc1", "abc2"]) {
+    SessionWriter.create({
+      zigHome: w.home,
+      projectRoot: w.repo,
+      workflowName: "w",
+      workflowPath: "w",
+      tierCount: 1,
+      createId: () => id,
+    }).close();
+  }
+  const ambiguous = await cli(["show", "abc"], w.opts);
+  assert.equal(ambiguous.code, 1);
+  assert.match(
+    ambiguous.stderr,
+    /Ambiguous session prefix "abc": it matches 2 sessions: abc1, abc2/,
+  );
+  const missing = await cli(["events", "zzz"], w.opts);
+  assert.equal(missing.code, 1);
+  assert.match(
+    missing.stderr,
+    /Session not found: no session id in any project starts with "zzz"/,
+  );
+  assert.doesNotMatch(missing.stderr + ambiguous.stderr, /\bat .*\.ts:\d+/);
+});
+
+Deno.test("cli: a missing permission names the flag to add", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--allow-env", "--allow-read", CLI, "start"],
+    cwd: w.repo,
+    env: { ZIG_HOME: w.home },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 1);
+  assert.match(
+    new TextDecoder().decode(out.stderr),
+    new RegExp(
+      `write access is not granted, run again with --allow-write=${w.home}`,
+    ),
+  );
+});
+
+// ---------------------------------------------------------------- live
+
+Deno.test("cli listen: prints a live session's events as they come, exits at its end", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const id = (await cli(["start", "--workflow", "live"], w.opts)).stdout.trim();
+  const listener = cliCommand(
+    ["listen", id.slice(0, 8), "--timestamps"],
+    w.opts,
+  ).spawn();
+  const reader = listener.stdout.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let seen = "";
+  while (!seen.includes("▶ session")) seen += (await reader.read()).value ?? "";
+  const rec = await cli([
+    "record",
+    "--session",
+    id,
+    "--step",
+    "talk",
+    "--quiet",
+    "--",
+    "sh",
+    "-c",
+    "echo hello live",
+  ], w.opts);
+  assert.equal(rec.code, 0, rec.stderr);
+  while (!seen.includes("hello live")) {
+    seen += (await reader.read()).value ?? "";
+  }
+  await cli(["end", id], w.opts);
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  assert.equal((await listener.status).code, 0);
+  await listener.stderr.cancel();
+  assert.match(seen, /^\d{4}-\d\d-\d\dT\S+ ▶ session/m);
+  assert.match(seen, /\[talk\] hello live/);
+  assert.match(seen, /■ session success/);
+});
+
+Deno.test("cli listen: an ended session prints whole and exits; --json and --filter", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const r = await cli([
+    "listen",
+    "20a9",
+    "--global",
+    "--json",
+    "--filter",
+    "step_failed",
+  ], opts);
+  assert.equal(r.code, 0, r.stderr);
+  const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(events.map((e) => [e.type, e.attempt]), [
+    ["step_failed", 1],
+    ["step_failed", 2],
+  ]);
+  const latest = await cli(["listen", "--global"], opts);
+  assert.match(latest.stdout, /▶ session b5ac6738/);
+});
+
+Deno.test("cli listen --active and an abandoned session", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const none = await cli(["listen", "--active", "--global"], opts);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no session is running/);
+  const abandoned = await cli(["listen", "181f", "--global"], opts);
+  assert.equal(abandoned.code, 1);
+  assert.match(abandoned.stdout, /\[long\] started/);
+  assert.match(abandoned.stderr, /was abandoned/);
+});
+
+Deno.test("cli wait: success, failure, timeout and --any", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const ok = idFrom(
+    (await cli(["record", "--quiet", "--", "true"], w.opts)).stderr,
+  );
+  const bad = idFrom(
+    (await cli(["record", "--quiet", "--", "false"], w.opts)).stderr,
+  );
+  const open = (await cli(["start"], w.opts)).stdout.trim();
+  assert.equal((await cli(["wait", ok], w.opts)).code, 0);
+  assert.equal((await cli(["wait", ok, bad], w.opts)).code, 1);
+  const timeout = await cli(["wait", open, "--timeout", "300ms"], w.opts);
+  assert.equal(timeout.code, 124);
+  assert.match(timeout.stderr, /timed out after 300ms/);
+  const any = await cli(["wait", open, ok, "--any", "--timeout", "5s"], w.opts);
+  assert.equal(any.code, 0);
+  assert.match(any.stdout, new RegExp(`^${ok} success$`, "m"));
+  // An open session that ends while waiting.
+  const waiter = cli(["wait", open, "--timeout", "20s"], w.opts);
+  await new Promise((r) => setTimeout(r, 300));
+  await cli(["end", open, "--status", "failure"], w.opts);
+  assert.equal((await waiter).code, 1);
+});
+
+// ---------------------------------------------------------------- search, stats
+
+Deno.test("cli search: values not keys, streamed with session and seq; regex, type, JSON", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const found = await cli(["search", '"quoted" \\', "--global"], opts);
+  assert.equal(found.code, 0, found.stderr);
+  assert.deepEqual(
+    found.stdout.trim().split("\n").map((l) =>
+      l.split(" ").slice(0, 2).join(" ")
+    ).sort(),
+    ["94dc5b48 #4", "b5ac6738 #4"],
+  );
+  const keys = await cli(["search", "step_name", "--global"], opts);
+  assert.equal(keys.code, 1, "keys do not match");
+  assert.match(keys.stderr, /No matches/);
+  const regex = await cli([
+    "search",
+    "^spawn failed",
+    "--regex",
+    "--global",
+    "--json",
+  ], opts);
+  assert.deepEqual(
+    regex.stdout.trim().split("\n").map((l) => JSON.parse(l).seq),
+    [4],
+  );
+  const typed = await cli([
+    "search",
+    "plan",
+    "--type",
+    "tier_started",
+    "--global",
+    "--json",
+  ], opts);
+  assert.equal(typed.stdout.trim().split("\n").length, 2);
+  const caseless = await cli([
+    "search",
+    "WARN",
+    "-i",
+    "--session",
+    "94dc",
+    "--global",
+  ], opts);
+  assert.match(caseless.stdout, /^94dc5b48 #5 \[plan\] warn: 日本語 🚀$/m);
+  const since = await cli(
+    ["search", "hello", "--global", "--since", "1h"],
+    opts,
+  );
+  assert.equal(since.code, 1);
+  assert.equal((await cli(["search", "(", "--regex"], opts)).code, 2);
+});
+
+Deno.test("cli stats: per workflow and per step, from the index and the logs", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const r = await cli(["stats", "--global", "--json"], { home, cwd: tmp.path });
+  assert.equal(r.code, 0, r.stderr);
+  const { workflows, steps } = JSON.parse(r.stdout);
+  const wf = Object.fromEntries(
+    workflows.map((w: { workflow: string }) => [w.workflow, w]),
+  );
+  assert.equal(wf["wf-success"].runs, 2);
+  assert.equal(wf["wf-success"].failure_rate, 0);
+  assert.equal(wf["wf-failure"].failure_rate, 1);
+  assert.equal(wf["wf-running"].failures, 1, "abandoned counts as failed");
+  const build = steps.find((s: { step: string }) => s.step === "build");
+  assert.deepEqual([build.runs, build.failures], [1, 2]);
+  const plan = steps.find((s: { step: string; workflow: string }) =>
+    s.step === "plan"
+  );
+  assert.equal(plan.median_ms, 1234);
+  const text = await cli(["stats", "--global", "--workflow", "wf-failure"], {
+    home,
+    cwd: tmp.path,
+  });
+  assert.match(text.stdout, /^wf-failure\s+1\s+100\.0%/m);
+});
+
+// ---------------------------------------------------------------- maintenance
+
+Deno.test("cli gc: a dry run by default; --force removes old ended sessions, never open ones", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const dry = await cli(["gc", "--global", "--older-than", "1s"], opts);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /4 session\(s\), .* MB: dry run, nothing removed/);
+  assert.doesNotMatch(
+    dry.stdout,
+    /181f613a/,
+    "the open session is not a candidate",
+  );
+  const project = join(home, "projects", "home-ada-src-shop");
+  assert.equal(loadProjectIndex(projectIndexPath(project)).sessions.length, 4);
+  const kept = await cli(["gc", "--global", "--keep", "3", "--force"], opts);
+  assert.match(kept.stdout, /removed 2 session\(s\)/);
+  const forced = await cli(
+    ["gc", "--global", "--older-than", "1s", "--force"],
+    opts,
+  );
+  assert.match(forced.stdout, /removed 2 session\(s\)/);
+  const left = loadGlobalIndex(globalIndexPath(home)).sessions.map((s) =>
+    s.zig_session_id
+  );
+  assert.deepEqual(left, ["181f613a-2887-417d-8246-5b15c35d4640"]);
+  assert.deepEqual(
+    loadProjectIndex(projectIndexPath(project)).sessions.map((s) =>
+      s.workflow_name
+    ),
+    ["wf-running"],
+  );
+  assert.deepEqual(
+    [...Deno.readDirSync(join(project, "logs", "sessions"))].map((e) => e.name),
+    ["181f613a-2887-417d-8246-5b15c35d4640.jsonl"],
+  );
+});
+
+Deno.test("cli reindex: rebuilds lost indexes from the logs", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  Deno.removeSync(globalIndexPath(home));
+  Deno.writeTextFileSync(
+    projectIndexPath(join(home, "projects", "home-ada-src-shop")),
+    '{"sessions": []}',
+  );
+  const r = await cli(["reindex", "--global"], { home, cwd: tmp.path });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /home-ada-src-shop\/logs\/index\.json: 4 session\(s\)/,
+  );
+  assert.match(r.stdout, /sessions_index\.json: 5 session\(s\)/);
+  assert.equal(loadGlobalIndex(globalIndexPath(home)).sessions.length, 5);
+});
+
+Deno.test("cli verify: finds a torn tail and index drift; --repair moves the bytes aside", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const a = idFrom(
+    (await cli(["record", "--quiet", "--", "echo", "a"], w.opts)).stderr,
+  );
+  const b = idFrom(
+    (await cli(["record", "--quiet", "--", "echo", "b"], w.opts)).stderr,
+  );
+  const clean = await cli(["verify"], w.opts);
+  assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+  assert.match(clean.stdout, /✓ 2 log\(s\) and their indexes are consistent/);
+  const logA = join(w.project, "logs", "sessions", `${a}.jsonl`);
+  const before = Deno.readTextFileSync(logA);
+  const torn = '{"seq":99,"ts":"2026-11-23T22:4';
+  Deno.writeTextFileSync(logA, torn, { append: true });
+  Deno.removeSync(join(w.project, "logs", "sessions", `${b}.jsonl`));
+  const broken = await cli(["verify"], w.opts);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stdout, /torn \(no newline/);
+  assert.match(broken.stdout, new RegExp(`session ${b} has no log`));
+  const repaired = await cli(["verify", "--repair"], w.opts);
+  assert.equal(repaired.code, 0, repaired.stdout + repaired.stderr);
+  assert.match(repaired.stdout, /moved 31 torn bytes to .*\.torn-/);
+  assert.equal(Deno.readTextFileSync(logA), before);
+  const aside = [...Deno.readDirSync(join(w.project, "logs", "sessions"))].find(
+    (e) => e.name.includes(".torn-"),
+  );
+  assert.equal(
+    Deno.readTextFileSync(join(w.project, "logs", "sessions", aside!.name)),
+    torn,
+  );
+  assert.equal(
+    loadProjectIndex(projectIndexPath(w.project)).sessions.length,
+    1,
+  );
+});
+
+// ---------------------------------------------------------------- demo and binary
+
+Deno.test("cli demo (the README's first command) records and shows a workflow", async () => {
+  using tmp = tempDir();
+  const r = await cli(["demo"], { home: tmp.path });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\$ zig-session list\nID\s+WORKFLOW/);
+  assert.match(r.stdout, /demo\s+success/);
+  assert.match(r.stdout, /tier 1 .* build\n\s+build\s+completed/);
+  assert.match(r.stdout, /\[build\] warning: unused variable/);
+  const home = /into (\S+)/.exec(r.stdout)![1];
+  Deno.removeSync(home, { recursive: true });
+});
+
+const denort = Deno.env.get("DENORT_BIN");
+if (!denort) {
+  console.log(
+    "cli_test: skipping the compiled-binary test: DENORT_BIN is not set (deno compile needs a denort runtime, which this machine cannot download)",
+  );
+}
+
+Deno.test({
+  name: "cli compiled with the compile task runs with its baked-in permissions",
+  ignore: !denort,
+  async fn() {
+    using tmp = tempDir();
+    const output = join(tmp.path, "zig-session");
+    const task = JSON.parse(Deno.readTextFileSync(CONFIG)).tasks.compile
+      .replace("--output zig-session", `--output ${output}`);
+    const compile = await new Deno.Command("sh", {
+      args: ["-c", task],
+      cwd: projectFile("."),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(compile.code, 0, new TextDecoder().decode(compile.stderr));
+    const w = workspace(tmp.path);
+    const run = (args: string[]) =>
+      new Deno.Command(output, {
+        args,
+        cwd: w.repo,
+        env: { ZIG_HOME: w.home, PATH: Deno.env.get("PATH") ?? "" },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const rec = await run(["record", "--quiet", "--", "echo", "compiled"]);
+    assert.equal(rec.code, 0, new TextDecoder().decode(rec.stderr));
+    const listed = new TextDecoder().decode(
+      (await run(["list", "--json"])).stdout,
+    );
+    assert.equal(JSON.parse(listed)[0].state, "success");
+    assert.equal(lines(join(w.project, "logs", "index.json")).length > 0, true);
+  },
+});
