@@ -336,6 +336,9 @@ export function formatDuration(ms: number | undefined): string {
 /** A timestamp shortened for a table: `2026-11-23 22:41:46` (UTC). */
 export function shortTime(timestamp: string | null | undefined): string {
   if (!timestamp) return "-";
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)$/.test(timestamp)) {
+    return timestamp.slice(0, 10) + " " + timestamp.slice(11, 19); // UTC already
+  }
   const ns = parseTimestamp(timestamp);
   if (ns === undefined) return timestamp;
   return new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19).replace(
@@ -377,14 +380,20 @@ export function progress(ctx: Context, label: string) {
   };
 }
 
-/** Sorts entries newest first by the instant they started. */
-export function newestFirst<T extends { started_at: string }>(
+/** Entries with the instant they started, newest first. */
+export function newestFirstWithInstants<T extends { started_at: string }>(
   entries: T[],
-): T[] {
+): Array<{ entry: T; at: bigint }> {
   const keyed = entries.map((entry) => ({
     entry,
     at: instant(entry.started_at),
   }));
-  keyed.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
-  return keyed.map((k) => k.entry);
+  return keyed.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+}
+
+/** Sorts entries newest first by the instant they started. */
+export function newestFirst<T extends { started_at: string }>(
+  entries: T[],
+): T[] {
+  return newestFirstWithInstants(entries).map((k) => k.entry);
 }

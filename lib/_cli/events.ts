@@ -266,12 +266,36 @@ Options:
 };
 
 /** Every string in a value, depth first. */
-function* strings(value: unknown): Generator<string> {
-  if (typeof value === "string") yield value;
-  else if (Array.isArray(value)) { for (const v of value) yield* strings(v); }
-  else if (value !== null && typeof value === "object") {
-    for (const v of Object.values(value)) yield* strings(v);
+function anyString(value: unknown, test: (s: string) => boolean): boolean {
+  if (typeof value === "string") return test(value);
+  if (value === null || typeof value !== "object") return false;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) {
+    if (anyString(v, test)) return true;
   }
+  return false;
+}
+
+const ESCAPES: Record<string, string> = {
+  '"': '"',
+  "\\": "\\",
+  "/": "/",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+};
+
+/** Undoes JSON escapes in a whole line, so that values read as they are. */
+function unescapeLine(line: string): string {
+  // Most escaped lines hold only escaped quotes: undo those the cheap way.
+  const quotesOnly = line.replaceAll('\\"', '"');
+  if (!quotesOnly.includes("\\")) return quotesOnly;
+  return line.replace(
+    /\\(?:u([0-9a-fA-F]{4})|(.))/g,
+    (_, hex: string | undefined, c: string) =>
+      hex ? String.fromCharCode(parseInt(hex, 16)) : ESCAPES[c] ?? c,
+  );
 }
 
 const ENVELOPE = new Set(["seq", "ts", "zig_session_id", "type"]);
@@ -293,12 +317,14 @@ function matcher(
       );
     }
     test = (s) => re.test(s);
-    // Without anchors, a value that matches appears verbatim in a line that
-    // has no escapes; lines with escapes are always checked whole.
-    const anchored = /[$^]|\\[bBAzZ]/.test(query);
-    raw = anchored
+    // A value that matches also matches somewhere in its line once the
+    // line's escapes are undone, unless the pattern looks at what surrounds
+    // the match (anchors, boundaries, lookbehind): those lines are parsed.
+    const contextual = /[$^]|\\[bBAzZ]|\(\?<[=!]/.test(query);
+    raw = contextual
       ? () => true
-      : (line) => line.includes("\\") || re.test(line);
+      : (line) =>
+        re.test(line) || (line.includes("\\") && re.test(unescapeLine(line)));
   } else if (options.ignoreCase) {
     const needle = query.toLowerCase();
     test = (s) => s.toLowerCase().includes(needle);
@@ -313,8 +339,7 @@ function matcher(
     raw,
     event(event: Record<string, unknown>): boolean {
       for (const key in event) {
-        if (ENVELOPE.has(key)) continue;
-        for (const s of strings(event[key])) if (test(s)) return true;
+        if (!ENVELOPE.has(key) && anyString(event[key], test)) return true;
       }
       return false;
     },

@@ -11,7 +11,7 @@ import {
   formatDuration,
   instant,
   intFlag,
-  newestFirst,
+  newestFirstWithInstants,
   paint,
   parseCommand,
   parseSince,
@@ -78,7 +78,9 @@ export function listed(
   const scope = scopeOf(ctx, options.global);
   const now = BigInt(Date.now()) * 1_000_000n;
   const out: ListedSession[] = [];
-  for (const entry of newestFirst(listSessions(scope.list))) {
+  for (
+    const { entry, at } of newestFirstWithInstants(listSessions(scope.list))
+  ) {
     if (
       options.workflows?.length &&
       !options.workflows.includes(entry.workflow_name)
@@ -101,7 +103,7 @@ export function listed(
         return logPath ??= locate();
       },
       state,
-      durationMs: Number((endNs - instant(entry.started_at)) / 1_000_000n),
+      durationMs: Number((endNs - at) / 1_000_000n),
     });
     if (options.limit !== undefined && out.length >= options.limit) break;
   }
