@@ -124,7 +124,9 @@ export async function* streamSessionEvents(
   path: string,
   options: ReadOptions = {},
 ): AsyncGenerator<SessionLogEvent> {
-  for await (const batch of eventBatches(path, options)) yield* batch;
+  for await (const batch of eventBatches(path, options)) {
+    for (const event of batch) yield event;
+  }
 }
 
 /**
@@ -156,7 +158,7 @@ export async function* streamSessionLines(
   for await (const bytes of chunks(path, options)) {
     const batch: SessionLogLine[] = [];
     splitter.push(bytes, (text, line) => batch.push({ line, text }));
-    yield* batch;
+    for (const line of batch) yield line;
   }
   splitter.finish();
 }

@@ -710,6 +710,26 @@ Deno.test("cli search: values not keys, streamed with session and seq; regex, ty
     regex.stdout.trim().split("\n").map((l) => JSON.parse(l).seq),
     [4],
   );
+  // Values hold what the line escapes: a tab, a control character, quotes, a backslash.
+  for (
+    const pattern of ["hello\tworld \\u0001", '"quoted" \\\\ back', "w.rld"]
+  ) {
+    const hit = await cli([
+      "search",
+      pattern,
+      "--regex",
+      "--session",
+      "94dc",
+      "--global",
+      "--json",
+    ], opts);
+    assert.equal(hit.code, 0, `${pattern}: ${hit.stderr}`);
+    assert.deepEqual(
+      hit.stdout.trim().split("\n").map((l) => JSON.parse(l).seq),
+      [4],
+      pattern,
+    );
+  }
   const typed = await cli([
     "search",
     "plan",
