@@ -1,6 +1,7 @@
 // Shared helpers of the tests.
 import { join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { SessionWriter, type SessionWriterOptions } from "../mod.ts";
 
 /** The reference implementation's zig home, as copied into the project. */
 export const FIXTURE_HOME = fromFileUrl(
@@ -94,4 +95,19 @@ export function scriptedClock(stamps: string[]): () => string {
     if (i >= stamps.length) throw new Error("The scripted clock ran out");
     return stamps[i++];
   };
+}
+
+/** A writer of a new session in project "/p" of the zig home `home`. */
+export function testWriter(
+  home: string,
+  options: Partial<SessionWriterOptions> = {},
+): SessionWriter {
+  return SessionWriter.create({
+    zigHome: home,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+    ...options,
+  });
 }

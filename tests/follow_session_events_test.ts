@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
-import { followSessionEvents, SessionWriter } from "../mod.ts";
+import { followSessionEvents } from "../mod.ts";
 import type { SessionLogEvent } from "../mod.ts";
-import { projectFile, tempDir } from "./_helpers.ts";
+import { projectFile, tempDir, testWriter } from "./_helpers.ts";
 
 Deno.test("following yields what is there, then each append, and stops at the end event", async () => {
   using tmp = tempDir();
-  const w = SessionWriter.create({
-    zigHome: tmp.path,
-    projectRoot: "/p",
-    workflowName: "w",
-    workflowPath: "w",
-    tierCount: 1,
-  });
+  const w = testWriter(tmp.path);
   w.tierStarted(0, ["a"]);
   const seen: SessionLogEvent[] = [];
   // A slow poll: only the change notification can make this quick.
@@ -36,14 +30,7 @@ Deno.test("following yields what is there, then each append, and stops at the en
 
 Deno.test("following sees events another process appends, a half-written line waited for", async () => {
   using tmp = tempDir();
-  const w = SessionWriter.create({
-    zigHome: tmp.path,
-    projectRoot: "/p",
-    workflowName: "w",
-    workflowPath: "w",
-    tierCount: 1,
-    shared: true,
-  });
+  const w = testWriter(tmp.path, { shared: true });
   const seen: number[] = [];
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -68,13 +55,7 @@ Deno.test("following sees events another process appends, a half-written line wa
 
 Deno.test("aborting the signal ends the iteration of a session that never ends", async () => {
   using tmp = tempDir();
-  const w = SessionWriter.create({
-    zigHome: tmp.path,
-    projectRoot: "/p",
-    workflowName: "w",
-    workflowPath: "w",
-    tierCount: 1,
-  });
+  const w = testWriter(tmp.path);
   const controller = new AbortController();
   const seen: string[] = [];
   setTimeout(() => controller.abort(), 100);

@@ -8,10 +8,14 @@ import {
   projectIndexPath,
   readSessionEvents,
   resolveLogPath,
-  SessionWriter,
   ZigError,
 } from "../mod.ts";
-import { FIXTURE_HOME, FIXTURE_PROJECT, tempDir } from "./_helpers.ts";
+import {
+  FIXTURE_HOME,
+  FIXTURE_PROJECT,
+  tempDir,
+  testWriter,
+} from "./_helpers.ts";
 
 const shop = { zigHome: FIXTURE_HOME, projectRoot: "/home/ada/src/shop" };
 
@@ -46,14 +50,7 @@ Deno.test("a unique prefix finds a session; none and several are distinct errors
   using tmp = tempDir();
   const ids = ["abc1", "abc2", "abd3"];
   for (const id of ids) {
-    SessionWriter.create({
-      zigHome: tmp.path,
-      projectRoot: "/p",
-      workflowName: "w",
-      workflowPath: "w",
-      tierCount: 1,
-      createId: () => id,
-    }).close();
+    testWriter(tmp.path, { createId: () => id }).close();
   }
   const options = { zigHome: tmp.path, projectRoot: "/p" };
   assert.throws(

@@ -7,23 +7,12 @@ import {
   projectIndexPath,
   readSessionEvents,
   SessionCoordinator,
-  SessionWriter,
 } from "../mod.ts";
-import { projectFile, tempDir } from "./_helpers.ts";
-
-function writer(home: string) {
-  return SessionWriter.create({
-    zigHome: home,
-    projectRoot: "/p",
-    workflowName: "w",
-    workflowPath: "w",
-    tierCount: 1,
-  });
-}
+import { projectFile, tempDir, testWriter } from "./_helpers.ts";
 
 Deno.test("heartbeats come at the interval and stop at finish", async () => {
   using tmp = tempDir();
-  const w = writer(tmp.path);
+  const w = testWriter(tmp.path);
   const session = SessionCoordinator.start(w, {
     heartbeatMs: 20,
     handleSignals: false,
@@ -43,7 +32,7 @@ Deno.test("heartbeats come at the interval and stop at finish", async () => {
 
 Deno.test("disposing without finish records failure", async () => {
   using tmp = tempDir();
-  const w = writer(tmp.path);
+  const w = testWriter(tmp.path);
   {
     using _session = SessionCoordinator.start(w, { handleSignals: false });
     w.tierStarted(0, ["a"]);

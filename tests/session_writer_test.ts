@@ -19,6 +19,7 @@ import {
   runDeno,
   scriptedClock,
   tempDir,
+  testWriter,
 } from "./_helpers.ts";
 
 interface FixtureSession {
@@ -202,13 +203,7 @@ Deno.test("helpers write the same lines as emit, with nulls for absent optionals
 
 Deno.test("unknown event types and unknown fields are written and read back unchanged", async () => {
   using tmp = tempDir();
-  const w = SessionWriter.create({
-    zigHome: tmp.path,
-    projectRoot: "/p",
-    workflowName: "w",
-    workflowPath: "w",
-    tierCount: 0,
-  });
+  const w = testWriter(tmp.path, { tierCount: 0 });
   w.emit({ type: "agent_thought", text: "hmm", nested: { a: [1, 2] } });
   w.emit({ type: "heartbeat", interval_secs: 10, extra: "kept" } as never);
   w.close();
@@ -227,13 +222,7 @@ Deno.test("unknown event types and unknown fields are written and read back unch
 
 Deno.test("a malformed known event is refused with the field named, and nothing is written", () => {
   using tmp = tempDir();
-  const w = SessionWriter.create({
-    zigHome: tmp.path,
-    projectRoot: "/p",
-    workflowName: "w",
-    workflowPath: "w",
-    tierCount: 0,
-  });
+  const w = testWriter(tmp.path, { tierCount: 0 });
   const cases: Array<[unknown, RegExp]> = [
     [
       { type: "step_output", step_name: "s", stream: "stdin", line: "x" },
@@ -273,13 +262,7 @@ Deno.test("a malformed known event is refused with the field named, and nothing 
 
 Deno.test("each event is in the file when the call returns, seq gapless from 1", () => {
   using tmp = tempDir();
-  const w = SessionWriter.create({
-    zigHome: tmp.path,
-    projectRoot: "/p",
-    workflowName: "w",
-    workflowPath: "w",
-    tierCount: 1,
-  });
+  const w = testWriter(tmp.path);
   for (let i = 0; i < 100; i++) {
     const seq = w.stepOutput({
       stepName: "s",
@@ -308,13 +291,7 @@ Deno.test("each event is in the file when the call returns, seq gapless from 1",
 
 Deno.test("a long line with multi-byte characters is written whole", async () => {
   using tmp = tempDir();
-  const w = SessionWriter.create({
-    zigHome: tmp.path,
-    projectRoot: "/p",
-    workflowName: "w",
-    workflowPath: "w",
-    tierCount: 1,
-  });
+  const w = testWriter(tmp.path);
   const line = "日本語🚀".repeat(100_000);
   w.stepOutput({ stepName: "s", stream: "stdout", line });
   w.close();
@@ -348,14 +325,7 @@ Deno.test("a session id that is taken is refused, the existing log untouched", (
 
 Deno.test("attached writers in several processes keep seq gapless and unique", async () => {
   using tmp = tempDir();
-  const w = SessionWriter.create({
-    zigHome: tmp.path,
-    projectRoot: "/p",
-    workflowName: "w",
-    workflowPath: "w",
-    tierCount: 1,
-    shared: true,
-  });
+  const w = testWriter(tmp.path, { shared: true });
   const script = projectFile("tests/workers/append_attached.ts");
   const procs = Array.from(
     { length: 4 },
@@ -392,13 +362,7 @@ Deno.test("attached writers in several processes keep seq gapless and unique", a
 
 Deno.test("attaching after a torn line ends it with a newline and reports it", async () => {
   using tmp = tempDir();
-  const w = SessionWriter.create({
-    zigHome: tmp.path,
-    projectRoot: "/p",
-    workflowName: "w",
-    workflowPath: "w",
-    tierCount: 1,
-  });
+  const w = testWriter(tmp.path);
   w.heartbeat();
   w.close();
   Deno.writeTextFileSync(w.logPath, '{"seq":3,"ts":"2026', { append: true });

@@ -89,6 +89,25 @@ export function paint(
   return (text) => `\x1b[${on}m${text}\x1b[${off}m`;
 }
 
+/** Every style, for one writer. */
+export type Palette = Record<keyof typeof CODES, (text: string) => string>;
+
+const palettes = new WeakMap<Writer, Palette>();
+
+/** The styles of a writer (plain text when it allows no colors). */
+export function palette(writer: Writer): Palette {
+  let styles = palettes.get(writer);
+  if (!styles) {
+    styles = Object.fromEntries(
+      (Object.keys(CODES) as Array<keyof typeof CODES>).map((
+        style,
+      ) => [style, paint(writer, style)]),
+    ) as Palette;
+    palettes.set(writer, styles);
+  }
+  return styles;
+}
+
 /** A command's help text and options. */
 export interface CommandSpec {
   /** One line: what the command does. */

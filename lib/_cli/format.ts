@@ -1,6 +1,6 @@
 // How events read in a terminal, and the summary of a session's steps.
 import type { SessionLogEvent } from "../../mod.ts";
-import { formatDuration, instant, paint, type Writer } from "./common.ts";
+import { formatDuration, instant, palette, type Writer } from "./common.ts";
 
 /** Formats one event as a line of text (without its newline). */
 export function formatEvent(
@@ -8,12 +8,7 @@ export function formatEvent(
   options: { out: Writer; timestamps?: boolean },
 ): string {
   const { out } = options;
-  const dim = paint(out, "dim");
-  const bold = paint(out, "bold");
-  const red = paint(out, "red");
-  const green = paint(out, "green");
-  const yellow = paint(out, "yellow");
-  const cyan = paint(out, "cyan");
+  const { dim, bold, red, green, yellow, cyan } = palette(out);
   const prefix = options.timestamps ? dim(`${event.ts} `) : "";
   const step = (name: string) => cyan(`[${name}]`);
   let text: string;
@@ -237,10 +232,7 @@ export function formatTimeline(
   options: { out: Writer; startedAt: string },
 ): string {
   const { out } = options;
-  const dim = paint(out, "dim");
-  const bold = paint(out, "bold");
-  const red = paint(out, "red");
-  const green = paint(out, "green");
+  const { dim, bold, red, green } = palette(out);
   const origin = instant(options.startedAt);
   const offset = (ts: string | null) =>
     ts ? `+${formatDuration(Number((instant(ts) - origin) / 1_000_000n))}` : "";
