@@ -19,6 +19,8 @@ export interface CoordinatorOptions {
   handleSignals?: boolean;
 }
 
+const EXIT_EVENTS = ["unload", "error", "unhandledrejection"] as const;
+
 const SIGNALS: ReadonlyArray<[Deno.Signal, number]> = [
   ["SIGINT", 2],
   ["SIGTERM", 15],
@@ -27,8 +29,9 @@ const SIGNALS: ReadonlyArray<[Deno.Signal, number]> = [
 /**
  * Runs a session: heartbeats on a timer that never keeps the process alive,
  * and an end event whatever happens. `finish(status)` ends it; disposing it
- * (`using`), a SIGINT or SIGTERM, or the process exiting first records
- * failure, so that no session is left open by anything short of SIGKILL.
+ * (`using`), a SIGINT or SIGTERM, an uncaught error, or the process exiting
+ * first records failure, so that no session is left open by anything short of
+ * SIGKILL.
  *
  * @example Usage
  * ```ts
@@ -55,7 +58,7 @@ export class SessionCoordinator implements Disposable, AsyncDisposable {
   #started = performance.now();
   #timer: ReturnType<typeof setInterval> | undefined;
   #signalHandlers: Array<[Deno.Signal, () => void]> = [];
-  #onUnload = () => this.#endQuietly("failure");
+  #onExit = () => this.#endQuietly("failure");
   #finished = false;
 
   private constructor(writer: SessionWriter, options: CoordinatorOptions) {
@@ -90,7 +93,11 @@ export class SessionCoordinator implements Disposable, AsyncDisposable {
         }
       }
     }
-    globalThis.addEventListener("unload", this.#onUnload);
+    // Ending normally ("unload") or on an uncaught error or rejection (which
+    // skip "unload"): record failure if finish was not called.
+    for (const event of EXIT_EVENTS) {
+      globalThis.addEventListener(event, this.#onExit);
+    }
   }
 
   /**
@@ -157,6 +164,8 @@ export class SessionCoordinator implements Disposable, AsyncDisposable {
       Deno.removeSignalListener(signal, handler);
     }
     this.#signalHandlers = [];
-    globalThis.removeEventListener("unload", this.#onUnload);
+    for (const event of EXIT_EVENTS) {
+      globalThis.removeEventListener(event, this.#onExit);
+    }
   }
 }

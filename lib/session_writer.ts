@@ -4,12 +4,13 @@
  *
  * @module
  */
-import { basename, dirname } from "node:path";
+import { dirname } from "node:path";
 import { ZigError } from "./error.ts";
 import { ensureDirSync, fsError } from "./_fs.ts";
 import { normalizeKind, serializeEvent } from "./_event_json.ts";
 import { putIndexEntry, stampIndexEntry } from "./_index_file.ts";
 import { lastEventOfFile } from "./_log_summary.ts";
+import { summarizeLog } from "./log_summary.ts";
 import { reportProblem } from "./_problems.ts";
 import {
   globalIndexPath,
@@ -284,8 +285,8 @@ export class SessionWriter {
    *
    * @param options The log, the zig home and the clock.
    * @returns A writer that appends to the session.
-   * @throws {ZigError} `not_found` when the log does not exist, `parse` when
-   * its first line is no `zig_session_started` event.
+   * @throws {ZigError} `not_found` when the log does not exist, `corrupt`
+   * when its first line is no `zig_session_started` event.
    */
   static attach(options: AttachOptions): SessionWriter {
     const logPath = options.logPath;
@@ -300,7 +301,24 @@ export class SessionWriter {
         grant: home,
       });
     }
-    const sessionId = basename(logPath, ".jsonl");
+    let first: Record<string, unknown> | undefined;
+    try {
+      first = summarizeLog(logPath).first;
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+    if (
+      first?.type !== "zig_session_started" ||
+      typeof first.zig_session_id !== "string"
+    ) {
+      file.close();
+      throw new ZigError(
+        `Cannot append to "${logPath}": its first line is not a zig_session_started event, so it is no session log or its start is damaged`,
+        { kind: "corrupt", path: logPath },
+      );
+    }
+    const sessionId = first.zig_session_id;
     const writer = new SessionWriter({
       sessionId,
       logPath,
@@ -320,7 +338,8 @@ export class SessionWriter {
   /**
    * Writes any event kind, known or not, given in wire shape. Known kinds are
    * checked field by field (zig could not read a malformed one) and written in
-   * zig's key order, with `null` for absent optional fields.
+   * zig's key order, with `null` for absent optional fields. A
+   * `zig_session_ended` kind ends the session as {@linkcode SessionWriter.prototype.ended} does.
    *
    * @example Usage
    * ```ts
@@ -344,9 +363,13 @@ export class SessionWriter {
    */
   emit(kind: SessionEventKind | OtherEventKind): number {
     const normalized = normalizeKind(kind);
-    return this.#append((seq, ts) =>
+    const seq = this.#append((seq, ts) =>
       serializeEvent({ seq, ts, zig_session_id: this.sessionId }, normalized)
     );
+    if (normalized.type === "zig_session_ended") {
+      this.#stampEnded(normalized.status as SessionStatus);
+    }
+    return seq;
   }
 
   /**
@@ -479,33 +502,54 @@ export class SessionWriter {
    * @returns The event's `seq`.
    */
   ended(status: SessionStatus, durationMs: number): number {
-    const seq = this.emit({
+    return this.emit({
       type: "zig_session_ended",
       status,
       duration_ms: Math.max(0, Math.round(durationMs)),
     });
+  }
+
+  /** Closes the log and stamps how the session ended into both indexes. */
+  #stampEnded(status: SessionStatus): void {
     this.close();
     const endedAt = this.#clock();
     const project = dirname(dirname(dirname(this.logPath)));
+    const onProblem = this.#onProblem;
     for (
       const path of [projectIndexPath(project), globalIndexPath(this.zigHome)]
     ) {
-      const found = stampIndexEntry(path, {
-        onProblem: this.#onProblem,
-        id: this.sessionId,
-        endedAt,
+      const id = this.sessionId;
+      if (stampIndexEntry(path, { onProblem, id, endedAt, status })) continue;
+      // Gone from the index (deleted or rebuilt meanwhile): put it back.
+      const first = summarizeLog(this.logPath).first ?? {};
+      const text = (key: string) =>
+        typeof first[key] === "string" ? first[key] as string : "";
+      const common = {
+        zig_session_id: id,
+        workflow_name: text("workflow_name"),
+        log_path: this.logPath,
+        started_at: text("ts"),
+        ended_at: endedAt,
         status,
+      };
+      const workspace = text("workspace_path") || project;
+      putIndexEntry(path, {
+        onProblem,
+        entry: path.endsWith("sessions_index.json")
+          ? { ...common, project: workspace }
+          : {
+            ...common,
+            workflow_path: text("workflow_path"),
+            workspace_path: workspace,
+          },
       });
-      if (!found) {
-        reportProblem(this.#onProblem, {
-          kind: "corrupt_index",
-          path,
-          message:
-            `Session ${this.sessionId} was missing from the index ${path}: run rebuildIndex("${path}") to add it back from the logs`,
-        });
-      }
+      reportProblem(onProblem, {
+        kind: "corrupt_index",
+        path,
+        message:
+          `Session ${id} was missing from the index ${path}: added it back from its log`,
+      });
     }
-    return seq;
   }
 
   /** Closes the log without ending the session (another process may end it). */

@@ -271,40 +271,65 @@ Deno.test("cli record: invalid UTF-8 becomes U+FFFD; a line over 1 MiB is split"
   assert.equal(long.join(""), "x".repeat(2_500_000));
 });
 
-Deno.test("cli record: SIGTERM is forwarded to the command and the session ends as failure", async () => {
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`cli record: ${signal} is forwarded to the command and the session ends as failure`, async () => {
+    using tmp = tempDir();
+    const w = workspace(tmp.path);
+    const script = `trap "echo got-it; exit 7" ${
+      signal.slice(3)
+    }; echo ready; while :; do sleep 0.05; done`;
+    const child = cliCommand(["record", "--", "sh", "-c", script], w.opts)
+      .spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let seen = "";
+    while (!seen.includes("ready")) seen += (await reader.read()).value ?? "";
+    child.kill(signal);
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    const status = await child.status;
+    const stderr = ourStderr(
+      new TextDecoder().decode(await new Response(child.stderr).arrayBuffer()),
+    );
+    assert.equal(status.code, 7);
+    assert.match(seen, /got-it/);
+    const events = await eventsOf(w.project, idFrom(stderr));
+    const failed = events.find((e) => e.type === "step_failed");
+    assert.ok(failed?.type === "step_failed");
+    assert.match(
+      failed.error,
+      new RegExp(`interrupted by ${signal}, exited with code 7`),
+    );
+    assert.ok(
+      events.some((e) => e.type === "step_output" && e.line === "got-it"),
+    );
+    const end = events.at(-1)!;
+    assert.ok(end.type === "zig_session_ended" && end.status === "failure");
+  });
+}
+
+Deno.test("cli record: heartbeats while the command runs", async () => {
   using tmp = tempDir();
   const w = workspace(tmp.path);
-  const child = cliCommand([
+  const r = await cli([
     "record",
+    "--heartbeat",
+    "100ms",
+    "--quiet",
     "--",
-    "sh",
-    "-c",
-    'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done',
-  ], w.opts).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!seen.includes("ready")) seen += (await reader.read()).value ?? "";
-  child.kill("SIGTERM");
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-  }
-  const status = await child.status;
-  const stderr = ourStderr(
-    new TextDecoder().decode(await new Response(child.stderr).arrayBuffer()),
-  );
-  assert.equal(status.code, 7);
-  assert.match(seen, /got-term/);
-  const events = await eventsOf(w.project, idFrom(stderr));
-  const failed = events.find((e) => e.type === "step_failed");
-  assert.ok(failed?.type === "step_failed");
-  assert.match(failed.error, /interrupted by SIGTERM, exited with code 7/);
-  assert.ok(
-    events.some((e) => e.type === "step_output" && e.line === "got-term"),
-  );
-  const end = events.at(-1)!;
-  assert.ok(end.type === "zig_session_ended" && end.status === "failure");
+    "sleep",
+    "0.45",
+  ], w.opts);
+  assert.equal(r.code, 0, r.stderr);
+  const events = await eventsOf(w.project, idFrom(r.stderr));
+  const beats = events.filter((e) => e.type === "heartbeat");
+  assert.ok(beats.length >= 2, `${beats.length} heartbeats`);
+  const started = events.findIndex((e) => e.type === "step_started");
+  const done = events.findIndex((e) => e.type === "step_completed");
+  assert.ok(events.slice(started, done).some((e) => e.type === "heartbeat"));
 });
 
 Deno.test("cli start, record --session from parallel processes, end: one gapless session", async () => {
@@ -446,6 +471,26 @@ Deno.test("cli list: colors on a terminal, none with NO_COLOR", async () => {
   const plain = await run({ NO_COLOR: "1" });
   assert.match(plain, /wf-success/);
   assert.ok(!plain.includes(ESC));
+});
+
+Deno.test("cli verify and reindex show progress on a terminal's stderr only", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const command = [Deno.execPath(), ...CLI_FLAGS, CLI, "verify", "--global"]
+    .map((a) => `'${a}'`).join(" ");
+  const out = await new Deno.Command("script", {
+    args: ["-qec", command, "/dev/null"],
+    env: { ZIG_HOME: home, PATH: Deno.env.get("PATH") ?? "", TERM: "xterm" },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.match(
+    new TextDecoder().decode(out.stdout),
+    /\rverifying|verifying \d+\/\d+/,
+  );
+  const piped = await cli(["verify", "--global"], { home, cwd: tmp.path });
+  assert.doesNotMatch(piped.stderr, /verifying/);
 });
 
 Deno.test("cli show: summary and timeline of the reference's session; --json", async () => {

@@ -98,3 +98,23 @@ Deno.test("the heartbeat never keeps the process alive; exiting unfinished recor
   const last = (await readSessionEvents(logPath)).at(-1);
   assert.ok(last?.type === "zig_session_ended" && last.status === "failure");
 });
+
+for (const mode of ["throw", "reject"]) {
+  Deno.test(`an uncaught error (${mode}) still ends the session as failure`, async () => {
+    using tmp = tempDir();
+    const { child, logPath, reader } = await runCoordinated(tmp.path, mode);
+    const status = await child.status;
+    await reader.cancel();
+    const stderr = new TextDecoder().decode(
+      await new Response(child.stderr).arrayBuffer(),
+    );
+    assert.equal(status.code, 1);
+    assert.match(stderr, /the workflow crashed/);
+    const last = (await readSessionEvents(logPath)).at(-1);
+    assert.ok(last?.type === "zig_session_ended" && last.status === "failure");
+    const entry =
+      loadProjectIndex(projectIndexPath(join(tmp.path, "projects", "p")))
+        .sessions[0];
+    assert.equal(entry.status, "failure");
+  });
+}

@@ -558,3 +558,65 @@ Deno.test("with the .git lookup denied, the error names the path to allow", asyn
     ),
   );
 });
+
+Deno.test("emitting zig_session_ended ends the session like ended()", () => {
+  using tmp = tempDir();
+  const w = testWriter(tmp.path);
+  w.emit({ type: "zig_session_ended", status: "failure", duration_ms: 5 });
+  assert.equal(w.open, false);
+  const entry =
+    loadProjectIndex(projectIndexPath(join(tmp.path, "projects", "p")))
+      .sessions[0];
+  assert.equal(entry.status, "failure");
+});
+
+Deno.test("a session gone from the indexes by its end is put back, and reported", () => {
+  using tmp = tempDir();
+  const w = testWriter(tmp.path, { workflowName: "lost" });
+  const project = projectIndexPath(join(tmp.path, "projects", "p"));
+  Deno.removeSync(project);
+  Deno.writeTextFileSync(globalIndexPath(tmp.path), '{\n  "sessions": []\n}');
+  const problems: SessionProblem[] = [];
+  const onProblem = (p: SessionProblem) => problems.push(p);
+  const again = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: w.logPath,
+    onProblem,
+  });
+  w.close();
+  again.ended("success", 3);
+  assert.equal(problems.length, 2);
+  assert.match(
+    problems[0].message,
+    /was missing from the index .*: added it back from its log/,
+  );
+  for (
+    const index of [
+      loadProjectIndex(project),
+      loadGlobalIndex(globalIndexPath(tmp.path)),
+    ]
+  ) {
+    assert.equal(index.sessions.length, 1);
+    assert.equal(index.sessions[0].workflow_name, "lost");
+    assert.equal(index.sessions[0].status, "success");
+  }
+});
+
+Deno.test("attaching to a file that is no session log is a corrupt error", () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "x.jsonl");
+  Deno.writeTextFileSync(path, '{"seq":1,"type":"heartbeat"}\n');
+  assert.throws(
+    () => SessionWriter.attach({ zigHome: tmp.path, logPath: path }),
+    (e: unknown) =>
+      e instanceof ZigError && e.kind === "corrupt" && e.message.includes(path),
+  );
+  assert.throws(
+    () =>
+      SessionWriter.attach({
+        zigHome: tmp.path,
+        logPath: join(tmp.path, "none.jsonl"),
+      }),
+    (e: unknown) => e instanceof ZigError && e.kind === "not_found",
+  );
+});

@@ -384,7 +384,7 @@ export function table(rows: string[][], widthsOf: string[][] = rows): string {
 /** Shows progress on a terminal's stderr; nothing elsewhere. */
 export function progress(ctx: Context, label: string) {
   const show = ctx.err.isTerminal;
-  let last = 0;
+  let last = -Infinity;
   return {
     tick(done: number, total: number) {
       if (!show) return;

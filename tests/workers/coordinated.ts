@@ -1,5 +1,6 @@
 // Opens a coordinated session and prints its log path; then, by mode, waits
-// for a signal ("wait") or returns without finishing ("return").
+// for a signal ("wait"), returns without finishing ("return"), or throws an
+// uncaught error from a timer ("throw") or a rejected promise ("reject").
 import { SessionCoordinator, SessionWriter } from "../../mod.ts";
 
 const [home, mode] = Deno.args;
@@ -15,4 +16,12 @@ writer.tierStarted(0, ["a"]);
 console.log(writer.logPath);
 if (mode === "wait") {
   await new Promise((r) => setTimeout(r, 30_000));
+}
+if (mode === "throw") {
+  setTimeout(() => {
+    throw new Error("the workflow crashed");
+  }, 10);
+}
+if (mode === "reject") {
+  await Promise.reject(new Error("the workflow crashed"));
 }
