@@ -60,18 +60,15 @@ export function ensureDirSync(path: string, grant?: string): void {
  * Runs `fn` while holding an exclusive lock on `lockPath` (created if
  * missing). The lock is an OS file lock, so it is released if the process dies.
  */
-export function withLockSync<T>(
-  lockPath: string,
-  fn: () => T,
-  grant?: string,
-): T {
+export function withLockSync<T>(lockPath: string, fn: () => T): T {
+  const grant = dirname(lockPath);
   let lock: Deno.FsFile;
   try {
     lock = Deno.openSync(lockPath, { create: true, write: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      ensureDirSync(dirname(lockPath), grant);
-      return withLockSync(lockPath, fn, grant);
+      ensureDirSync(grant, grant);
+      return withLockSync(lockPath, fn);
     }
     throw fsError(error, {
       action: "open the lock file",
@@ -94,11 +91,7 @@ let tempCounter = 0;
  * then renames it over `path`. A reader sees the old file or the new one,
  * never a mix.
  */
-export function replaceFileSync(
-  path: string,
-  text: string,
-  grant?: string,
-): void {
+export function replaceFileSync(path: string, text: string): void {
   const temp = `${path}.tmp-${Deno.pid}-${++tempCounter}`;
   try {
     Deno.writeTextFileSync(temp, text);
@@ -109,30 +102,31 @@ export function replaceFileSync(
     } catch {
       // The temporary file was never created.
     }
-    throw fsError(error, { action: "write the file", path, grant });
+    throw fsError(error, {
+      action: "write the file",
+      path,
+      grant: dirname(path),
+    });
   }
 }
 
 /** Reads a text file, or returns `undefined` when it does not exist. */
-export function readTextIfExistsSync(
-  path: string,
-  grant?: string,
-): string | undefined {
+export function readTextIfExistsSync(path: string): string | undefined {
   try {
     return Deno.readTextFileSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
-    throw fsError(error, { action: "read the file", path, grant });
+    throw fsError(error, { action: "read the file", path });
   }
 }
 
 /** Tells whether a path exists. */
-export function existsSync(path: string, grant?: string): boolean {
+export function existsSync(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
-    throw fsError(error, { action: "look up the path", path, grant });
+    throw fsError(error, { action: "look up the path", path });
   }
 }

@@ -155,7 +155,7 @@ export class SessionWriter {
   /** The zig home the session is indexed in. */
   readonly zigHome: string;
   #file: Deno.FsFile | undefined;
-  #seq: number;
+  #seq = 0;
   #clock: () => string;
   #shared: boolean;
   #onProblem: ProblemHandler | undefined;
@@ -169,7 +169,6 @@ export class SessionWriter {
       logPath: string;
       zigHome: string;
       file: Deno.FsFile;
-      seq: number;
       options: WriterCommonOptions;
     },
   ) {
@@ -177,7 +176,6 @@ export class SessionWriter {
     this.logPath = init.logPath;
     this.zigHome = init.zigHome;
     this.#file = init.file;
-    this.#seq = init.seq;
     this.#clock = init.options.clock ?? nowTimestamp;
     this.#shared = init.options.shared ?? false;
     this.#onProblem = init.options.onProblem;
@@ -205,6 +203,16 @@ export class SessionWriter {
         { kind: "parse" },
       );
     }
+    // Check the first event before anything touches the disk.
+    const started = normalizeKind({
+      type: "zig_session_started",
+      workflow_name: options.workflowName,
+      workflow_path: options.workflowPath,
+      workspace_path: project,
+      cwd: options.cwd ?? Deno.cwd(),
+      prompt: options.prompt ?? null,
+      tier_count: options.tierCount,
+    });
     ensureDirSync(sessionsDir(project), home);
     const logPath = sessionLogPath(project, sessionId);
     let file: Deno.FsFile;
@@ -232,19 +240,10 @@ export class SessionWriter {
       logPath,
       zigHome: home,
       file,
-      seq: 0,
       options,
     });
     const startedAt = clock();
-    writer.emit({
-      type: "zig_session_started",
-      workflow_name: options.workflowName,
-      workflow_path: options.workflowPath,
-      workspace_path: project,
-      cwd: options.cwd ?? Deno.cwd(),
-      prompt: options.prompt ?? null,
-      tier_count: options.tierCount,
-    });
+    writer.emit(started as OtherEventKind);
     const common = {
       zig_session_id: sessionId,
       workflow_name: options.workflowName,
@@ -324,7 +323,6 @@ export class SessionWriter {
       logPath,
       zigHome: home,
       file,
-      seq: 0,
       options: { ...options, shared: true },
     });
     return writer;

@@ -620,3 +620,14 @@ Deno.test("attaching to a file that is no session log is a corrupt error", () =>
     (e: unknown) => e instanceof ZigError && e.kind === "not_found",
   );
 });
+
+Deno.test("a session whose first event is invalid is refused before any file is made", () => {
+  using tmp = tempDir();
+  assert.throws(
+    () => testWriter(tmp.path, { tierCount: -1 }),
+    (e: unknown) =>
+      e instanceof ZigError &&
+      /"tier_count" must be a non-negative integer, got -1/.test(e.message),
+  );
+  assert.deepEqual([...Deno.readDirSync(tmp.path)], []);
+});
