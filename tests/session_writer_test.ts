@@ -631,3 +631,66 @@ Deno.test("a session whose first event is invalid is refused before any file is 
   );
   assert.deepEqual([...Deno.readDirSync(tmp.path)], []);
 });
+
+const strace = (() => {
+  try {
+    return new Deno.Command("strace", {
+      args: ["-V"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+if (!strace) {
+  console.log(
+    "session_writer_test: skipping the write-call test: strace is not installed (apt-get install strace)",
+  );
+}
+
+Deno.test({
+  name:
+    "each event reaches the file in one write call, its newline included (strace)",
+  ignore: !strace,
+  async fn() {
+    using tmp = tempDir();
+    const trace = join(tmp.path, "trace.txt");
+    const out = await new Deno.Command("strace", {
+      args: [
+        "-f",
+        "-s",
+        "1000000",
+        "-e",
+        "trace=write,pwrite64,writev",
+        "-o",
+        trace,
+        Deno.execPath(),
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        projectFile("tests/workers/write_events.ts"),
+        tmp.path,
+        "40",
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    // Calls that write events, not (say) Deno caching the worker's code.
+    const writes = Deno.readTextFileSync(trace).split("\n").filter((l) =>
+      l.includes('\\"type\\":\\"step_output\\"')
+    );
+    assert.equal(writes.length, 40, "one write call per event");
+    for (const call of writes) {
+      const m = /write\(\d+, "(.*)", (\d+)\) += (\d+)$/.exec(call);
+      assert.ok(m, `not a whole write: ${call.slice(0, 120)}`);
+      assert.ok(
+        m[1].startsWith('{\\"seq\\":') && m[1].endsWith("}\\n"),
+        "the whole line with its newline",
+      );
+      assert.equal(m[2], m[3], "written in full");
+    }
+  },
+});

@@ -239,10 +239,13 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
     });
     if (tier !== undefined) writer.tierStarted(tier, [stepName]);
     const secs = Math.max(1, Math.ceil(heartbeatMs / 1000));
-    heartbeat = setInterval(
-      () => writer.open && writer.heartbeat(secs),
-      heartbeatMs,
-    );
+    heartbeat = setInterval(() => {
+      try {
+        if (writer.open) writer.heartbeat(secs);
+      } catch (error) {
+        ctx.err.write(`zig-session: warning: heartbeat failed: ${error}\n`);
+      }
+    }, heartbeatMs);
     Deno.unrefTimer(heartbeat as unknown as number);
   } else {
     writer = SessionWriter.create({
