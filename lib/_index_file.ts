@@ -211,7 +211,11 @@ export function lockPath(path: string): string {
   return `${path}.lock`;
 }
 
-export function loadIndex(path: string, scope: Scope, options: IndexOptions) {
+export function loadIndex(
+  path: string,
+  options: IndexOptions & { scope: Scope },
+) {
+  const { scope } = options;
   const text = readTextIfExistsSync(path);
   if (text === undefined) return { sessions: [] };
   const parsed = parseIndex(text, scope);
@@ -225,11 +229,13 @@ export function loadIndex(path: string, scope: Scope, options: IndexOptions) {
 
 export function updateIndex(
   path: string,
-  scope: Scope,
-  options: UpdateIndexOptions<AnyIndex>,
+  options: UpdateIndexOptions<AnyIndex> & { scope: Scope },
 ): void {
   withLockSync(lockPath(path), () => {
-    const { index } = readLocked(path, { scope, onProblem: options.onProblem });
+    const { index } = readLocked(path, {
+      scope: options.scope,
+      onProblem: options.onProblem,
+    });
     options.update(index);
     writeIndex(path, index);
   });

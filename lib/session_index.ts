@@ -49,7 +49,7 @@ export function loadProjectIndex(
   path: string,
   options: IndexOptions = {},
 ): SessionLogIndex {
-  return loadIndex(path, "project", options) as SessionLogIndex;
+  return loadIndex(path, { ...options, scope: "project" }) as SessionLogIndex;
 }
 
 /**
@@ -71,7 +71,7 @@ export function loadGlobalIndex(
   path: string,
   options: IndexOptions = {},
 ): GlobalSessionIndex {
-  return loadIndex(path, "global", options) as GlobalSessionIndex;
+  return loadIndex(path, { ...options, scope: "global" }) as GlobalSessionIndex;
 }
 
 /**
@@ -138,7 +138,10 @@ export function updateProjectIndex(
   path: string,
   options: UpdateIndexOptions<SessionLogIndex>,
 ): void {
-  updateIndex(path, "project", options as UpdateIndexOptions<AnyIndex>);
+  updateIndex(path, {
+    ...(options as UpdateIndexOptions<AnyIndex>),
+    scope: "project",
+  });
 }
 
 /**
@@ -162,7 +165,10 @@ export function updateGlobalIndex(
   path: string,
   options: UpdateIndexOptions<GlobalSessionIndex>,
 ): void {
-  updateIndex(path, "global", options as UpdateIndexOptions<AnyIndex>);
+  updateIndex(path, {
+    ...(options as UpdateIndexOptions<AnyIndex>),
+    scope: "global",
+  });
 }
 
 /**

@@ -110,6 +110,8 @@ export function palette(writer: Writer): Palette {
 
 /** A command's help text and options. */
 export interface CommandSpec {
+  /** The command's name. */
+  name: string;
   /** One line: what the command does. */
   summary: string;
   /** Usage lines. */
@@ -133,7 +135,6 @@ export interface Parsed {
  * the help when `--help` was given.
  */
 export function parseCommand(
-  name: string,
   spec: CommandSpec,
   args: { argv: string[]; ctx: Context },
 ): Parsed | undefined {
@@ -147,18 +148,20 @@ export function parseCommand(
     });
   } catch (error) {
     throw new UsageError(
-      `${(error as Error).message.replace(/\.$/, "")} (zig-session ${name})`,
+      `${
+        (error as Error).message.replace(/\.$/, "")
+      } (zig-session ${spec.name})`,
     );
   }
   if (parsed.values.help) {
-    args.ctx.out.write(helpText(name, spec));
+    args.ctx.out.write(helpText(spec));
     return undefined;
   }
   return parsed as Parsed;
 }
 
-function helpText(name: string, spec: CommandSpec): string {
-  const lines = [`zig-session ${name}: ${spec.summary}`, "", spec.usage];
+function helpText(spec: CommandSpec): string {
+  const lines = [`zig-session ${spec.name}: ${spec.summary}`, "", spec.usage];
   if (spec.details) lines.push("", spec.details.trimEnd());
   return lines.join("\n") + "\n";
 }

@@ -37,6 +37,7 @@ function checkTypes(types: string[]): void {
 }
 
 export const EVENTS: CommandSpec = {
+  name: "events",
   summary: "print a session's stored events",
   usage:
     "Usage: zig-session events (ID | --latest) [--type T]... [--after-seq N] [--before-seq N]\n" +
@@ -64,7 +65,7 @@ export const EVENTS: CommandSpec = {
 
 /** `zig-session events`. */
 export async function events(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand("events", EVENTS, { argv, ctx });
+  const parsed = parseCommand(EVENTS, { argv, ctx });
   if (!parsed) return 0;
   if (parsed.positionals.length > 1) {
     throw new UsageError("Give one session id");
@@ -125,6 +126,7 @@ export async function events(argv: string[], ctx: Context): Promise<number> {
 }
 
 export const LISTEN: CommandSpec = {
+  name: "listen",
   summary: "print a session's events as they are written, until it ends",
   usage:
     "Usage: zig-session listen [ID | --latest | --active] [--json] [--timestamps] [--filter TYPE]...",
@@ -154,7 +156,7 @@ Options:
 
 /** `zig-session listen`. */
 export async function listen(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand("listen", LISTEN, { argv, ctx });
+  const parsed = parseCommand(LISTEN, { argv, ctx });
   if (!parsed) return 0;
   if (parsed.positionals.length > 1) {
     throw new UsageError("Give one session id");
@@ -236,6 +238,7 @@ export async function listen(argv: string[], ctx: Context): Promise<number> {
 }
 
 export const SEARCH: CommandSpec = {
+  name: "search",
   summary: "find events whose text matches, across session logs",
   usage:
     "Usage: zig-session search QUERY [--regex] [--ignore-case] [--type T]... [--session ID]\n" +
@@ -348,7 +351,7 @@ function matcher(
 
 /** `zig-session search`. */
 export async function search(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand("search", SEARCH, { argv, ctx });
+  const parsed = parseCommand(SEARCH, { argv, ctx });
   if (!parsed) return 0;
   if (parsed.positionals.length !== 1) {
     throw new UsageError("Give one QUERY (quote it if it has spaces)");

@@ -33,6 +33,7 @@ import {
 } from "./common.ts";
 
 export const GC: CommandSpec = {
+  name: "gc",
   summary: "remove old ended sessions (a dry run unless --force)",
   usage:
     "Usage: zig-session gc [--older-than D] [--keep N] [--force] [--global]",
@@ -57,7 +58,7 @@ function indexOfLog(logPath: string): string {
 
 /** `zig-session gc`. */
 export function gc(argv: string[], ctx: Context): number {
-  const parsed = parseCommand("gc", GC, { argv, ctx });
+  const parsed = parseCommand(GC, { argv, ctx });
   if (!parsed) return 0;
   const keep = intFlag(parsed, "keep");
   const olderFlag = stringFlag(parsed, "older-than") ??
@@ -160,6 +161,7 @@ function allProjectIndexes(home: string): string[] {
 }
 
 export const REINDEX: CommandSpec = {
+  name: "reindex",
   summary: "rebuild the indexes from the logs",
   usage: "Usage: zig-session reindex [--global]",
   details:
@@ -170,7 +172,7 @@ and every project's index. Entries then point at where the logs are now.`,
 
 /** `zig-session reindex`. */
 export function reindex(argv: string[], ctx: Context): number {
-  const parsed = parseCommand("reindex", REINDEX, { argv, ctx });
+  const parsed = parseCommand(REINDEX, { argv, ctx });
   if (!parsed) return 0;
   const global = parsed.values.global === true;
   const scope = scopeOf(ctx, false);
@@ -191,6 +193,7 @@ export function reindex(argv: string[], ctx: Context): number {
 }
 
 export const VERIFY: CommandSpec = {
+  name: "verify",
   summary: "check every log and the indexes against the logs",
   usage: "Usage: zig-session verify [--global] [--repair]",
   details:
@@ -309,7 +312,7 @@ function repairTorn(check: LogCheck, ctx: Context): void {
 
 /** `zig-session verify`. */
 export async function verify(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand("verify", VERIFY, { argv, ctx });
+  const parsed = parseCommand(VERIFY, { argv, ctx });
   if (!parsed) return 0;
   const global = parsed.values.global === true;
   const home = zigHome({ zigHome: ctx.zigHome });

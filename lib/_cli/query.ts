@@ -30,6 +30,7 @@ import { formatTimeline, SummaryBuilder } from "./format.ts";
 const STATES: SessionState[] = ["success", "failure", "running", "abandoned"];
 
 export const LIST: CommandSpec = {
+  name: "list",
   summary: "list sessions, newest first",
   usage:
     "Usage: zig-session list [--status S] [--workflow W] [--since D] [--limit N] [--global] [--json]",
@@ -125,7 +126,7 @@ function stateColor(ctx: Context, state: SessionState) {
 
 /** `zig-session list`. */
 export function list(argv: string[], ctx: Context): number {
-  const parsed = parseCommand("list", LIST, { argv, ctx });
+  const parsed = parseCommand(LIST, { argv, ctx });
   if (!parsed) return 0;
   const statuses = (parsed.values.status as string[] | undefined) ?? [];
   for (const s of statuses) {
@@ -186,6 +187,7 @@ export function list(argv: string[], ctx: Context): number {
 }
 
 export const SHOW: CommandSpec = {
+  name: "show",
   summary:
     "show a session: workflow, prompt, status, and a timeline of its tiers and steps",
   usage: "Usage: zig-session show (ID | --latest) [--global] [--json]",
@@ -205,7 +207,7 @@ Options:
 
 /** `zig-session show`. */
 export async function show(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand("show", SHOW, { argv, ctx });
+  const parsed = parseCommand(SHOW, { argv, ctx });
   if (!parsed) return 0;
   if (parsed.positionals.length > 1) {
     throw new UsageError("Give one session id");

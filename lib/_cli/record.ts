@@ -45,6 +45,7 @@ const SIGNAL_NUMBERS: Record<string, number> = {
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 export const RECORD: CommandSpec = {
+  name: "record",
   summary: "run a command as one step of a session and record its output",
   usage:
     "Usage: zig-session record [--workflow NAME] [--step NAME] [--prompt TEXT] [--model M]\n" +
@@ -193,7 +194,7 @@ function endedStatus(logPath: string): string | undefined {
 /** `zig-session record`. */
 export async function record(argv: string[], ctx: Context): Promise<number> {
   const dashes = argv.indexOf("--");
-  const parsed = parseCommand("record", RECORD, {
+  const parsed = parseCommand(RECORD, {
     argv: dashes < 0 ? argv : argv.slice(0, dashes),
     ctx,
   });
@@ -373,6 +374,7 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
 }
 
 export const START: CommandSpec = {
+  name: "start",
   summary: "start a session that later commands record steps into",
   usage:
     "Usage: zig-session start [--workflow NAME] [--tiers N] [--prompt TEXT] [--workflow-path P]",
@@ -390,7 +392,7 @@ and end it with
 
 /** `zig-session start`. */
 export function start(argv: string[], ctx: Context): number {
-  const parsed = parseCommand("start", START, { argv, ctx });
+  const parsed = parseCommand(START, { argv, ctx });
   if (!parsed) return 0;
   const writer = SessionWriter.create({
     zigHome: ctx.zigHome,
@@ -408,6 +410,7 @@ export function start(argv: string[], ctx: Context): number {
 }
 
 export const END: CommandSpec = {
+  name: "end",
   summary: "end a session started with zig-session start",
   usage: "Usage: zig-session end ID [--status success|failure]",
   details: `Writes zig_session_ended (default status: success) and stamps both
@@ -418,7 +421,7 @@ indexes. The duration is the time since the session started.`,
 
 /** `zig-session end`. */
 export function end(argv: string[], ctx: Context): number {
-  const parsed = parseCommand("end", END, { argv, ctx });
+  const parsed = parseCommand(END, { argv, ctx });
   if (!parsed) return 0;
   const status = stringFlag(parsed, "status") ?? "success";
   if (status !== "success" && status !== "failure") {

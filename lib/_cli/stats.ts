@@ -22,6 +22,7 @@ import {
 import { listed } from "./query.ts";
 
 export const STATS: CommandSpec = {
+  name: "stats",
   summary:
     "runs, failure rate, median and p95 duration per workflow and per step",
   usage:
@@ -69,7 +70,7 @@ function figures(t: Tally) {
 
 /** `zig-session stats`. */
 export async function stats(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand("stats", STATS, { argv, ctx });
+  const parsed = parseCommand(STATS, { argv, ctx });
   if (!parsed) return 0;
   const since = stringFlag(parsed, "since");
   const sessions = listed(ctx, {
@@ -194,6 +195,7 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
 }
 
 export const WAIT: CommandSpec = {
+  name: "wait",
   summary: "wait for sessions to end",
   usage: "Usage: zig-session wait ID... [--timeout D] [--any] [--global]",
   details:
@@ -210,7 +212,7 @@ soon as one ends, with that session's result.`,
 
 /** `zig-session wait`. */
 export async function wait(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand("wait", WAIT, { argv, ctx });
+  const parsed = parseCommand(WAIT, { argv, ctx });
   if (!parsed) return 0;
   if (parsed.positionals.length === 0) {
     throw new UsageError("Give at least one session id to wait for");
