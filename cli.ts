@@ -89,7 +89,7 @@ export async function main(args: string[], ctx: Context): Promise<number> {
         ? "zig-session --help"
         : `zig-session ${name} --help`;
       ctx.err.write(
-        `zig-session: ${error.message}\nRun '${topic}' for usage.\n`,
+        `zig-session: ${error.message}\nRun '${topic}' for usage\n`,
       );
       return 2;
     }

@@ -137,13 +137,17 @@ Deno.test("cli: help for the program and every command; usage errors exit 2 with
   const cases: Array<[string[], RegExp]> = [
     [
       ["frobnicate"],
-      /Unknown command "frobnicate"\nRun 'zig-session --help' for usage\./,
+      /Unknown command "frobnicate"\nRun 'zig-session --help' for usage\n$/,
     ],
     [
       ["list", "--colour"],
-      /Unknown option '--colour'.*\nRun 'zig-session list --help' for usage\./,
+      /Unknown option '--colour'.*\nRun 'zig-session list --help' for usage\n$/,
     ],
     [["record"], /Missing the command to record/],
+    [
+      ["record", "ls", "-la"],
+      /Unknown option '-l'.*; if that option is the command's, put the command after --/,
+    ],
     [["events"], /Missing the session id/],
     [
       ["list", "--limit", "ten"],

@@ -194,10 +194,20 @@ function endedStatus(logPath: string): string | undefined {
 /** `zig-session record`. */
 export async function record(argv: string[], ctx: Context): Promise<number> {
   const dashes = argv.indexOf("--");
-  const parsed = parseCommand(RECORD, {
-    argv: dashes < 0 ? argv : argv.slice(0, dashes),
-    ctx,
-  });
+  let parsed;
+  try {
+    parsed = parseCommand(RECORD, {
+      argv: dashes < 0 ? argv : argv.slice(0, dashes),
+      ctx,
+    });
+  } catch (error) {
+    if (dashes < 0 && error instanceof UsageError) {
+      throw new UsageError(
+        `${error.message}; if that option is the command's, put the command after --`,
+      );
+    }
+    throw error;
+  }
   if (!parsed) return 0;
   const command = dashes < 0 ? parsed.positionals : argv.slice(dashes + 1);
   if (command.length === 0) {
