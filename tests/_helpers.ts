@@ -111,3 +111,23 @@ export function testWriter(
     ...options,
   });
 }
+
+/**
+ * Reads text from a stream until `marker` has been seen (or, without one,
+ * until the stream ends); fails if the stream ends first.
+ */
+export async function readText(
+  reader: ReadableStreamDefaultReader<string>,
+  options: { marker?: string; seen?: string } = {},
+): Promise<string> {
+  let seen = options.seen ?? "";
+  while (options.marker === undefined || !seen.includes(options.marker)) {
+    const { value, done } = await reader.read();
+    if (done) {
+      if (options.marker === undefined) return seen;
+      throw new Error(`The stream ended before "${options.marker}":\n${seen}`);
+    }
+    seen += value;
+  }
+  return seen;
+}

@@ -17,6 +17,7 @@ import {
   FIXTURE_HOME,
   lines,
   projectFile,
+  readText,
   tempDir,
 } from "./_helpers.ts";
 
@@ -286,14 +287,9 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       .spawn();
     const reader = child.stdout.pipeThrough(new TextDecoderStream())
       .getReader();
-    let seen = "";
-    while (!seen.includes("ready")) seen += (await reader.read()).value ?? "";
+    const ready = await readText(reader, { marker: "ready" });
     child.kill(signal);
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += value;
-    }
+    const seen = await readText(reader, { seen: ready });
     const status = await child.status;
     const stderr = ourStderr(
       new TextDecoder().decode(await new Response(child.stderr).arrayBuffer()),
@@ -640,8 +636,7 @@ Deno.test("cli listen: prints a live session's events as they come, exits at its
   ).spawn();
   const reader = listener.stdout.pipeThrough(new TextDecoderStream())
     .getReader();
-  let seen = "";
-  while (!seen.includes("▶ session")) seen += (await reader.read()).value ?? "";
+  let seen = await readText(reader, { marker: "▶ session" });
   const rec = await cli([
     "record",
     "--session",
@@ -655,15 +650,9 @@ Deno.test("cli listen: prints a live session's events as they come, exits at its
     "echo hello live",
   ], w.opts);
   assert.equal(rec.code, 0, rec.stderr);
-  while (!seen.includes("hello live")) {
-    seen += (await reader.read()).value ?? "";
-  }
+  seen = await readText(reader, { marker: "hello live", seen });
   await cli(["end", id], w.opts);
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-  }
+  seen = await readText(reader, { seen });
   assert.equal((await listener.status).code, 0);
   await listener.stderr.cancel();
   assert.match(seen, /^\d{4}-\d\d-\d\dT\S+ ▶ session/m);
