@@ -159,17 +159,14 @@ function writeIndexFile(path: string, text: string, canonical: boolean): void {
   }
 }
 
-function serialize(index: AnyIndex): { text: string; canonical: boolean } {
+/** Whether "sessions" is the index's last key, as zig writes it. */
+function sessionsLast(index: AnyIndex): boolean {
   const keys = Object.keys(index);
-  return {
-    text: JSON.stringify(index, null, 2),
-    canonical: keys[keys.length - 1] === "sessions",
-  };
+  return keys[keys.length - 1] === "sessions";
 }
 
 export function writeIndex(path: string, index: AnyIndex): void {
-  const { text, canonical } = serialize(index);
-  writeIndexFile(path, text, canonical);
+  writeIndexFile(path, JSON.stringify(index, null, 2), sessionsLast(index));
 }
 
 /**
@@ -282,7 +279,7 @@ function putEntry(path: string, scope: Scope, options: PutEntryOptions): void {
         ? spliceAppend(text, index, next)
         : spliceReplace(text, old, next);
       if (spliced !== undefined) {
-        return writeIndexFile(path, spliced, serialize(index).canonical);
+        return writeIndexFile(path, spliced, sessionsLast(index));
       }
     }
     if (at < 0) sessions.push(next);
@@ -337,9 +334,8 @@ function spliceAppend(
   index: AnyIndex,
   entry: AnyEntry,
 ): string | undefined {
-  const keys = Object.keys(index);
   if (
-    index.sessions.length === 0 || keys[keys.length - 1] !== "sessions" ||
+    index.sessions.length === 0 || !sessionsLast(index) ||
     !text.endsWith(CLOSING)
   ) {
     return undefined;
