@@ -13,6 +13,7 @@ import {
   projectIndexPath,
   type ProjectOptions,
   zigHome,
+  type ZigHomeOptions,
 } from "./paths.ts";
 import { loadGlobalIndex, loadProjectIndex } from "./session_index.ts";
 import type { IndexOptions } from "./_index_file.ts";
@@ -29,15 +30,9 @@ export interface ListOptions extends ProjectOptions, IndexOptions {
 export type AnySessionEntry = SessionLogIndexEntry | GlobalSessionEntry;
 
 /** Options of {@linkcode resolveLogPath}. */
-export interface ResolveLogPathOptions extends ZigHomeLike {
+export interface ResolveLogPathOptions extends ZigHomeOptions {
   /** The index the entry came from. */
   indexPath?: string;
-}
-
-/** Locates the zig home. */
-export interface ZigHomeLike {
-  /** The zig home. Default: from the environment, as {@linkcode zigHome}. */
-  zigHome?: string;
 }
 
 /**
