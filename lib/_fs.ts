@@ -130,3 +130,19 @@ export function existsSync(path: string): boolean {
     throw fsError(error, { action: "look up the path", path });
   }
 }
+
+/** Reads up to `length` bytes at `position` of an open file (fewer at its end). */
+export function readRangeSync(
+  file: Deno.FsFile,
+  range: { position: number; length: number },
+): Uint8Array {
+  const buffer = new Uint8Array(range.length);
+  file.seekSync(range.position, Deno.SeekMode.Start);
+  let filled = 0;
+  while (filled < range.length) {
+    const n = file.readSync(buffer.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return buffer.subarray(0, filled);
+}

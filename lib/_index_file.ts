@@ -4,6 +4,7 @@ import { ZigError } from "./error.ts";
 import {
   existsSync,
   fsError,
+  readRangeSync,
   readTextIfExistsSync,
   replaceFileSync,
   withLockSync,
@@ -127,14 +128,8 @@ function readIndexFile(path: string): { text?: string; ours: boolean } {
   }
   try {
     const info = file.statSync();
-    const bytes = new Uint8Array(info.size);
-    let filled = 0;
-    while (filled < bytes.length) {
-      const n = file.readSync(bytes.subarray(filled));
-      if (n === null) break;
-      filled += n;
-    }
-    const text = new TextDecoder().decode(bytes.subarray(0, filled));
+    const bytes = readRangeSync(file, { position: 0, length: info.size });
+    const text = new TextDecoder().decode(bytes);
     return { text, ours: ourWrites.get(path) === identityOf(info) };
   } catch (error) {
     throw fsError(error, { action: "read the index", path });
@@ -289,6 +284,41 @@ function putEntry(path: string, scope: Scope, options: PutEntryOptions): void {
 }
 
 /**
+ * Where the pretty block of the entry with this id stands in the text:
+ * `null` when the id is not in the text, `undefined` when it is but not
+ * inside a block shaped as zig writes it.
+ */
+function locateBlock(
+  text: string,
+  id: string,
+): { start: number; end: number } | null | undefined {
+  const at = text.indexOf(`"zig_session_id": ${JSON.stringify(id)}`);
+  if (at < 0) return null;
+  const start = text.lastIndexOf("\n    {", at) + 1;
+  const close = text.indexOf("\n    }", at);
+  if (start <= 0 || close < 0) return undefined;
+  return { start, end: close + "\n    }".length };
+}
+
+/** The text with an entry added as the last of a non-empty pretty array. */
+function appendBlock(text: string, entry: AnyEntry): string | undefined {
+  const cut = text.length - CLOSING.length;
+  if (!text.endsWith(CLOSING) || !text.endsWith("\n    }", cut)) {
+    return undefined;
+  }
+  return text.slice(0, cut) + ",\n" + entryBlock(entry) + CLOSING;
+}
+
+/** The text with the block at `block` replaced by an entry's. */
+function replaceBlock(
+  text: string,
+  block: { start: number; end: number; entry: AnyEntry },
+): string {
+  return text.slice(0, block.start) + entryBlock(block.entry) +
+    text.slice(block.end);
+}
+
+/**
  * Splices a change into text this process wrote (so known valid and
  * canonical) without parsing it. Returns `null` for no change and
  * `undefined` when the text is not in the expected shape.
@@ -297,67 +327,52 @@ function spliceTrusted(
   text: string,
   options: PutEntryOptions,
 ): string | null | undefined {
-  const key = `"zig_session_id": ${JSON.stringify(options.id)}`;
-  const at = text.indexOf(key);
-  if (at < 0) {
+  const block = locateBlock(text, options.id);
+  if (block === undefined) return undefined;
+  if (block === null) {
     const next = options.change(undefined);
-    if (next === undefined) return null;
-    const cut = text.length - CLOSING.length;
-    if (!text.endsWith(CLOSING) || !text.endsWith("\n    }", cut)) {
-      return undefined;
-    }
-    return text.slice(0, cut) + ",\n" + entryBlock(next) + CLOSING;
+    return next === undefined ? null : appendBlock(text, next);
   }
-  const start = text.lastIndexOf("\n    {", at) + 1;
-  const close = text.indexOf("\n    }", at);
-  if (start <= 0 || close < 0) return undefined;
-  const end = close + "\n    }".length;
   let old: AnyEntry;
   try {
-    old = JSON.parse(text.slice(start, end));
+    old = JSON.parse(text.slice(block.start, block.end));
   } catch {
     return undefined;
   }
   if (
     old.zig_session_id !== options.id ||
-    text.slice(start, end) !== entryBlock(old)
+    text.slice(block.start, block.end) !== entryBlock(old)
   ) {
     return undefined;
   }
   const next = options.change(old);
-  if (next === undefined) return null;
-  return text.slice(0, start) + entryBlock(next) + text.slice(end);
+  return next === undefined
+    ? null
+    : replaceBlock(text, { ...block, entry: next });
 }
 
+/** Splices a new entry into parsed, validated index text. */
 function spliceAppend(
   text: string,
   index: AnyIndex,
   entry: AnyEntry,
 ): string | undefined {
-  if (
-    index.sessions.length === 0 || !sessionsLast(index) ||
-    !text.endsWith(CLOSING)
-  ) {
-    return undefined;
-  }
-  const cut = text.length - CLOSING.length;
-  return text.slice(0, cut) + ",\n" + entryBlock(entry) + CLOSING;
+  return index.sessions.length > 0 && sessionsLast(index)
+    ? appendBlock(text, entry)
+    : undefined;
 }
 
+/** Splices a changed entry into parsed, validated index text. */
 function spliceReplace(
   text: string,
   old: AnyEntry,
   entry: AnyEntry,
 ): string | undefined {
-  const key = `"zig_session_id": ${JSON.stringify(old.zig_session_id)}`;
-  const at = text.indexOf(key);
-  if (at < 0) return undefined;
-  const start = text.lastIndexOf("\n    {", at) + 1;
-  const close = text.indexOf("\n    }", at);
-  if (start <= 0 || close < 0) return undefined;
-  const end = close + "\n    }".length;
-  if (text.slice(start, end) !== entryBlock(old)) return undefined;
-  return text.slice(0, start) + entryBlock(entry) + text.slice(end);
+  const block = locateBlock(text, old.zig_session_id);
+  if (!block || text.slice(block.start, block.end) !== entryBlock(old)) {
+    return undefined;
+  }
+  return replaceBlock(text, { ...block, entry });
 }
 
 function listLogs(dir: string): string[] {

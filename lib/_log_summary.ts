@@ -1,5 +1,5 @@
 // Internal: reading a log's first and last lines without reading the rest.
-import { fsError } from "./_fs.ts";
+import { fsError, readRangeSync } from "./_fs.ts";
 
 const CHUNK = 64 * 1024;
 const decoder = new TextDecoder();
@@ -20,15 +20,7 @@ function lastNewline(buffer: Uint8Array, from: number): number {
 }
 
 function readAt(file: Deno.FsFile, position: number, length: number) {
-  const buffer = new Uint8Array(length);
-  file.seekSync(position, Deno.SeekMode.Start);
-  let filled = 0;
-  while (filled < length) {
-    const n = file.readSync(buffer.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return buffer.subarray(0, filled);
+  return readRangeSync(file, { position, length });
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
