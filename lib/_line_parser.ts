@@ -8,6 +8,8 @@ export class LineSplitter {
   #decoder = new TextDecoder();
   #carry = "";
   #line = 0;
+  #bytes = 0; // bytes pushed so far
+  #lineStart = 0; // byte offset just after the last newline
   #path: string;
   #onProblem: ProblemHandler | undefined;
 
@@ -18,6 +20,9 @@ export class LineSplitter {
 
   /** Calls `onLine` for every complete line in `bytes` (with what was carried over). */
   push(bytes: Uint8Array, onLine: (text: string, line: number) => void): void {
+    const last = bytes.lastIndexOf(10);
+    if (last >= 0) this.#lineStart = this.#bytes + last + 1;
+    this.#bytes += bytes.length;
     const text = this.#carry + this.#decoder.decode(bytes, { stream: true });
     let start = 0;
     let newline: number;
@@ -38,6 +43,7 @@ export class LineSplitter {
       kind: "torn_line",
       path: this.#path,
       line,
+      offset: this.#lineStart,
       message:
         `Line ${line} of ${this.#path} is torn: it has no newline (${rest.length} characters, a write cut short), left out of the events`,
     });

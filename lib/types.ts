@@ -233,7 +233,7 @@ export interface SessionProblem {
   path: string;
   /** Line number (from 1) of the bad line, for line problems. */
   line?: number;
-  /** Byte offset where the bad line starts, for line problems. */
+  /** Byte offset where the bad line starts, for torn lines. */
   offset?: number;
   /** Where a corrupt file was moved. */
   movedTo?: string;

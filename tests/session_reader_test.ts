@@ -75,6 +75,12 @@ Deno.test("a torn last line is reported; every complete event before it is retur
   assert.equal(problems.length, 1);
   assert.equal(problems[0].kind, "torn_line");
   assert.equal(problems[0].line, 5);
+  const complete = new TextEncoder().encode(good.slice(0, 4).join("\n") + "\n");
+  assert.equal(
+    problems[0].offset,
+    complete.length,
+    "where the torn line starts",
+  );
   // A complete JSON line that lost only its newline is torn too.
   Deno.writeTextFileSync(path, good.slice(0, 5).join("\n"));
   const again: SessionProblem[] = [];

@@ -268,11 +268,7 @@ async function checkLog(logPath: string): Promise<LogCheck> {
       check.problems.push(
         `line ${p.line}: torn (no newline: a write cut short)`,
       );
-      const size = summarizeLog(logPath).size;
-      const tail = Deno.readFileSync(logPath).subarray(
-        Math.max(0, size - (1 << 20)),
-      );
-      check.tornAt = size - tail.length + tail.lastIndexOf(10) + 1;
+      check.tornAt = p.offset;
     }
   }
   if (first) check.problems.push("empty log");
