@@ -320,22 +320,33 @@ export function sessionState(
   entry: AnySessionEntry,
   where: { logPath: string; now?: bigint },
 ): { state: SessionState; lastTs?: string } {
-  const { logPath } = where;
-  const now = where.now ?? BigInt(Date.now()) * 1_000_000n;
   if (entry.status) return { state: entry.status };
   let last: Record<string, unknown> | undefined;
   try {
-    last = summarizeLog(logPath).last;
+    last = summarizeLog(where.logPath).last;
   } catch {
     return { state: "abandoned" }; // no log to be heard from
   }
+  return stateAfter(last, { since: entry.started_at, now: where.now });
+}
+
+/**
+ * The state a log's last event tells: ended, or running while something
+ * (heartbeat or any event, else the start `since`) was written within 3
+ * heartbeat intervals, else abandoned.
+ */
+export function stateAfter(
+  last: Record<string, unknown> | undefined,
+  options: { since: string; now?: bigint },
+): { state: SessionState; lastTs?: string } {
   if (last?.type === "zig_session_ended") {
     return {
       state: last.status === "success" ? "success" : "failure",
       lastTs: String(last.ts),
     };
   }
-  const lastTs = typeof last?.ts === "string" ? last.ts : entry.started_at;
+  const now = options.now ?? BigInt(Date.now()) * 1_000_000n;
+  const lastTs = typeof last?.ts === "string" ? last.ts : options.since;
   const interval = typeof last?.interval_secs === "number"
     ? last.interval_secs
     : 10;

@@ -27,7 +27,7 @@ import {
   parseDuration,
   progress,
   scopeOf,
-  sessionState,
+  stateAfter,
   stringFlag,
   warn,
 } from "./common.ts";
@@ -217,6 +217,8 @@ interface LogCheck {
   tornAt?: number;
   sessionId?: string;
   ended?: { status: string; ts: string };
+  /** The last event that parsed. */
+  last?: Record<string, unknown>;
 }
 
 async function checkLog(logPath: string): Promise<LogCheck> {
@@ -272,6 +274,7 @@ async function checkLog(logPath: string): Promise<LogCheck> {
     }
   }
   if (first) check.problems.push("empty log");
+  check.last = last;
   if (last?.type === "zig_session_ended") {
     check.ended = { status: String(last.status), ts: String(last.ts) };
   }
@@ -352,15 +355,9 @@ export async function verify(argv: string[], ctx: Context): Promise<number> {
       const entry = entries.get(id);
       entries.delete(id);
       if (!check.ended && !check.problems.includes("empty log")) {
-        const probe = entry ?? {
-          zig_session_id: id,
-          started_at: "",
-          status: null,
-        } as unknown as AnySessionEntry;
-        const { state, lastTs } = sessionState(
-          { ...probe, status: null } as AnySessionEntry,
-          { logPath },
-        );
+        const { state, lastTs } = stateAfter(check.last, {
+          since: entry?.started_at ?? "",
+        });
         if (state !== "running") {
           check.problems.push(
             `no end event, and nothing written since ${
