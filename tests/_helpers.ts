@@ -52,6 +52,14 @@ export function projectFile(path: string): string {
   return fromFileUrl(new URL(`../${path}`, import.meta.url));
 }
 
+/** `deno run` with the permissions the workers in tests/workers/ need. */
+export const RUN_WORKER: readonly string[] = [
+  "run",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+];
+
 /** Runs `deno` with arguments; returns code, stdout and stderr as text. */
 export async function runDeno(
   args: string[],

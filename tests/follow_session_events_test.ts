@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { followSessionEvents } from "../mod.ts";
 import type { SessionLogEvent } from "../mod.ts";
-import { projectFile, tempDir, testWriter } from "./_helpers.ts";
+import { projectFile, RUN_WORKER, tempDir, testWriter } from "./_helpers.ts";
 
 Deno.test("following yields what is there, then each append, and stops at the end event", async () => {
   using tmp = tempDir();
@@ -34,10 +34,7 @@ Deno.test("following sees events another process appends, a half-written line wa
   const seen: number[] = [];
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
+      ...RUN_WORKER,
       projectFile("tests/workers/append_slowly.ts"),
       tmp.path,
       w.logPath,

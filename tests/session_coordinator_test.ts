@@ -8,7 +8,7 @@ import {
   readSessionEvents,
   SessionCoordinator,
 } from "../mod.ts";
-import { projectFile, tempDir, testWriter } from "./_helpers.ts";
+import { projectFile, RUN_WORKER, tempDir, testWriter } from "./_helpers.ts";
 
 Deno.test("heartbeats come at the interval and stop at finish", async () => {
   using tmp = tempDir();
@@ -48,10 +48,7 @@ Deno.test("disposing without finish records failure", async () => {
 async function runCoordinated(home: string, mode: string) {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
+      ...RUN_WORKER,
       projectFile("tests/workers/coordinated.ts"),
       home,
       mode,

@@ -11,6 +11,14 @@ import {
   tempDir,
 } from "./_helpers.ts";
 
+/** The reference's wf-failure log: six events. */
+const FAILURE_LOG = join(
+  FIXTURE_PROJECT,
+  "logs",
+  "sessions",
+  "20a9856f-cdbb-4398-8d8e-33a1b4a88819.jsonl",
+);
+
 function fixtureLogs(): string[] {
   const dirs = [
     join(FIXTURE_PROJECT, "logs", "sessions"),
@@ -55,14 +63,7 @@ Deno.test("every fixture log reads without error, every field intact", async () 
 Deno.test("a torn last line is reported; every complete event before it is returned", async () => {
   using tmp = tempDir();
   const path = join(tmp.path, "s.jsonl");
-  const good = lines(
-    join(
-      FIXTURE_PROJECT,
-      "logs",
-      "sessions",
-      "20a9856f-cdbb-4398-8d8e-33a1b4a88819.jsonl",
-    ),
-  );
+  const good = lines(FAILURE_LOG);
   Deno.writeTextFileSync(
     path,
     good.slice(0, 4).join("\n") + "\n" + good[4].slice(0, 40),
@@ -94,14 +95,7 @@ Deno.test("a torn last line is reported; every complete event before it is retur
 Deno.test("a malformed line is reported with its number and the rest is read", async () => {
   using tmp = tempDir();
   const path = join(tmp.path, "s.jsonl");
-  const good = lines(
-    join(
-      FIXTURE_PROJECT,
-      "logs",
-      "sessions",
-      "20a9856f-cdbb-4398-8d8e-33a1b4a88819.jsonl",
-    ),
-  );
+  const good = lines(FAILURE_LOG);
   Deno.writeTextFileSync(
     path,
     [good[0], "{not json", good[1], "", "[1,2]", good[2]].join("\n") + "\n",

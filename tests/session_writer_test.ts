@@ -16,6 +16,7 @@ import {
   FIXTURE_HOME_PATH,
   lines,
   projectFile,
+  RUN_WORKER,
   runDeno,
   scriptedClock,
   tempDir,
@@ -331,10 +332,7 @@ Deno.test("attached writers in several processes keep seq gapless and unique", a
     { length: 4 },
     (_, i) =>
       runDeno([
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
+        ...RUN_WORKER,
         script,
         tmp.path,
         w.logPath,
@@ -396,10 +394,7 @@ Deno.test("4 processes x 25 sessions in one project: every session in both index
       { length: 4 },
       () =>
         runDeno([
-          "run",
-          "--allow-read",
-          "--allow-write",
-          "--allow-env",
+          ...RUN_WORKER,
           script,
           tmp.path,
           "/src/shop",
@@ -431,10 +426,7 @@ Deno.test("a writer killed by SIGKILL leaves a readable log and parseable indexe
   const script = projectFile("tests/workers/write_forever.ts");
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
+      ...RUN_WORKER,
       script,
       tmp.path,
     ],
@@ -666,10 +658,7 @@ Deno.test({
         "-o",
         trace,
         Deno.execPath(),
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
+        ...RUN_WORKER,
         projectFile("tests/workers/write_events.ts"),
         tmp.path,
         "40",
