@@ -276,7 +276,7 @@ Deno.test("cli record: invalid UTF-8 becomes U+FFFD; a line over 1 MiB is split"
   assert.equal(long.join(""), "x".repeat(2_500_000));
 });
 
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
   Deno.test(`cli record: ${signal} is forwarded to the command and the session ends as failure`, async () => {
     using tmp = tempDir();
     const w = workspace(tmp.path);
@@ -310,6 +310,34 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     assert.ok(end.type === "zig_session_ended" && end.status === "failure");
   });
 }
+
+Deno.test("cli record: a second signal kills a command that ignores the first", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const child = cliCommand([
+    "record",
+    "--",
+    "sh",
+    "-c",
+    'trap "echo ignored" TERM; echo ready; while :; do sleep 0.05; done',
+  ], w.opts).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  await readText(reader, { marker: "ready" });
+  child.kill("SIGTERM");
+  await readText(reader, { marker: "ignored" });
+  child.kill("SIGTERM");
+  await readText(reader);
+  const status = await child.status;
+  const stderr = ourStderr(
+    new TextDecoder().decode(await new Response(child.stderr).arrayBuffer()),
+  );
+  assert.equal(status.code, 137);
+  const events = await eventsOf(w.project, idFrom(stderr));
+  const failed = events.find((e) => e.type === "step_failed");
+  assert.ok(failed?.type === "step_failed");
+  assert.equal(failed.error, "killed by SIGKILL");
+  assert.equal(events.at(-1)?.type, "zig_session_ended");
+});
 
 Deno.test("cli record: heartbeats while the command runs", async () => {
   using tmp = tempDir();
