@@ -1,0 +1,115 @@
+// Shared helpers of the CLI tests: the CLI in process (fast) and as a real
+// subprocess with the permissions the executable carries.
+import { join } from "node:path";
+import { main } from "../../cli.ts";
+import { projectDir } from "../../mod.ts";
+import { projectFile } from "../_helpers.ts";
+import type { Context, Writer } from "../../lib/_cli/common.ts";
+
+/** What a CLI run printed and returned. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The entry point of the CLI. */
+export const CLI = projectFile("cli.ts");
+/** The project's deno.json. */
+export const CONFIG = projectFile("deno.json");
+/** `deno run` with the permission set the executable carries. */
+export const CLI_FLAGS = ["run", "--no-prompt", "--config", CONFIG, "-P=cli"];
+
+/** Deno's notice that config permissions are experimental: not ours. */
+export function ourStderr(text: string): string {
+  return text.split("\n").filter((l) =>
+    !l.includes("Permissions in the config file is an experimental")
+  ).join("\n");
+}
+
+/** Options of a CLI run. */
+export interface CliOptions {
+  /** The zig home. */
+  home: string;
+  /** The working directory; default the zig home. */
+  cwd?: string;
+  /** More environment variables (subprocess only). */
+  env?: Record<string, string>;
+}
+
+/** The CLI as a real subprocess, not yet started. */
+export function cliCommand(args: string[], options: CliOptions): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [...CLI_FLAGS, CLI, ...args],
+    cwd: options.cwd ?? options.home,
+    env: {
+      ZIG_HOME: options.home,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      ...options.env,
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Runs the CLI as a real subprocess and waits for it. */
+export async function cliProcess(
+  args: string[],
+  options: CliOptions,
+): Promise<CliResult> {
+  const out = await cliCommand(args, options).output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: ourStderr(decoder.decode(out.stderr)),
+  };
+}
+
+function capture(isTerminal = false): Writer & { text: string } {
+  return {
+    text: "",
+    write(text: string) {
+      this.text += text;
+    },
+    isTerminal,
+    color: false,
+  };
+}
+
+/**
+ * Runs the CLI in this process through `main(args, ctx)`: for commands that
+ * need no real process (no signals, no permissions, no child command).
+ */
+export async function runCli(
+  args: string[],
+  options: CliOptions & { terminal?: boolean },
+): Promise<CliResult> {
+  const out = capture(options.terminal);
+  const err = capture(options.terminal);
+  const ctx: Context = {
+    zigHome: options.home,
+    cwd: options.cwd ?? options.home,
+    out,
+    err,
+  };
+  const code = await main(args, ctx);
+  return { code, stdout: out.text, stderr: err.text };
+}
+
+/** A zig home plus a git repository to run commands in. */
+export function workspace(root: string): {
+  home: string;
+  repo: string;
+  project: string;
+  opts: { home: string; cwd: string };
+} {
+  const home = join(root, "zig");
+  const repo = join(root, "repo");
+  Deno.mkdirSync(join(repo, ".git"), { recursive: true });
+  Deno.mkdirSync(home);
+  const project = projectDir({ zigHome: home, projectRoot: repo });
+  return { home, repo, project, opts: { home, cwd: repo } };
+}
