@@ -36,8 +36,8 @@ function words(line: string): string[] {
 /** The words of a command that grant or deny permissions. */
 function permissionWords(command: string[]): string[] {
   return command.filter((w) =>
-    /^(--allow-|--deny-|-A$|-P|--permission-set|--no-prompt$)/.test(w)
-  ).filter((w) => w !== "--no-prompt").sort();
+    /^(--allow-|--deny-|-A$|-P|--permission-set)/.test(w)
+  ).sort();
 }
 
 /** Every `deno compile` command line of the release workflow. */
