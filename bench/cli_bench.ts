@@ -1,18 +1,12 @@
 // The CLI as a user runs it: whole processes, with the compile task's
-// permission set. Targets: list with 10k sessions under 150 ms; listen within
+// permissions. Targets: list with 10k sessions under 150 ms; listen within
 // 5 ms of an append; search at 200 MB/s or more with bounded memory.
 import { join } from "node:path";
 import { SessionWriter } from "../mod.ts";
 import { makeIndexes, makeLog } from "./_data.ts";
+import { CLI as CLI_PATH, CLI_FLAGS } from "../tests/cli/_helpers.ts";
 
-const root = new URL("../", import.meta.url).pathname;
-const CLI = [
-  "run",
-  "--config",
-  join(root, "deno.json"),
-  "-P=cli",
-  join(root, "cli.ts"),
-];
+const CLI = [...CLI_FLAGS, CLI_PATH];
 
 function cli(args: string[], home: string, cwd = home) {
   return new Deno.Command(Deno.execPath(), {

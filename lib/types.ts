@@ -244,7 +244,19 @@ export interface SessionProblem {
 /** Receives the problems found while reading. */
 export type ProblemHandler = (problem: SessionProblem) => void;
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set<SessionEventType>([
+/**
+ * The event types zig knows, in the order of zig's format description.
+ *
+ * @example Usage
+ * ```ts
+ * import { KNOWN_EVENT_TYPES } from "./types.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(KNOWN_EVENT_TYPES[0], "zig_session_started");
+ * assert.equal(KNOWN_EVENT_TYPES.at(-1), "zig_session_ended");
+ * ```
+ */
+export const KNOWN_EVENT_TYPES: readonly SessionEventType[] = Object.freeze([
   "zig_session_started",
   "tier_started",
   "step_started",
@@ -255,6 +267,8 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set<SessionEventType>([
   "heartbeat",
   "zig_session_ended",
 ]);
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(KNOWN_EVENT_TYPES);
 
 /**
  * Tells whether an event type is one zig knows.

@@ -1,23 +1,22 @@
 import assert from "node:assert/strict";
-import { isKnownEventType } from "../mod.ts";
+import { isKnownEventType, KNOWN_EVENT_TYPES } from "../mod.ts";
 import type { SessionLogEvent } from "../mod.ts";
 
 Deno.test("the nine kinds of zig are known, others are not", () => {
-  for (
-    const type of [
-      "zig_session_started",
-      "tier_started",
-      "step_started",
-      "step_output",
-      "step_completed",
-      "step_failed",
-      "step_skipped",
-      "heartbeat",
-      "zig_session_ended",
-    ]
-  ) {
-    assert.ok(isKnownEventType(type), type);
-  }
+  const nine = [
+    "zig_session_started",
+    "tier_started",
+    "step_started",
+    "step_output",
+    "step_completed",
+    "step_failed",
+    "step_skipped",
+    "heartbeat",
+    "zig_session_ended",
+  ];
+  for (const type of nine) assert.ok(isKnownEventType(type), type);
+  assert.deepEqual([...KNOWN_EVENT_TYPES], nine);
+  assert.ok(Object.isFrozen(KNOWN_EVENT_TYPES));
   assert.ok(!isKnownEventType("agent_thought"));
   assert.ok(!isKnownEventType(""));
 });

@@ -138,26 +138,61 @@ export function parseCommand(
   spec: CommandSpec,
   args: { argv: string[]; ctx: Context },
 ): Parsed | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: args.argv,
-      options: { ...spec.options, help: { type: "boolean", short: "h" } },
-      allowPositionals: spec.positionals ?? false,
-      strict: true,
-    });
-  } catch (error) {
-    throw new UsageError(
-      `${
-        (error as Error).message.replace(/\.$/, "")
-      } (zig-session ${spec.name})`,
-    );
-  }
+  const options = { ...spec.options, help: { type: "boolean", short: "h" } };
+  // Not Node's strict mode: its messages are written for Node programs
+  // ("argument is ambiguous", quoting hints); each mistake is told here.
+  const parsed = parseArgs({
+    args: args.argv,
+    options: options as NonNullable<ParseArgsConfig["options"]>,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  for (const token of parsed.tokens) checkToken(spec, token);
   if (parsed.values.help) {
     args.ctx.out.write(helpText(spec));
     return undefined;
   }
-  return parsed as Parsed;
+  return { values: parsed.values, positionals: parsed.positionals };
+}
+
+type Token = NonNullable<ReturnType<typeof parseArgs>["tokens"]>[number];
+
+function checkToken(spec: CommandSpec, token: Token): void {
+  if (token.kind === "positional") {
+    if (!spec.positionals) {
+      throw new UsageError(
+        `Unexpected argument "${token.value}": zig-session ${spec.name} takes options only`,
+      );
+    }
+    return;
+  }
+  if (token.kind !== "option") return;
+  const option = token.name === "help"
+    ? { type: "boolean" }
+    : Object.hasOwn(spec.options, token.name)
+    ? spec.options[token.name]
+    : undefined;
+  if (!option) throw new UsageError(`Unknown option ${token.rawName}`);
+  if (option.type === "boolean") {
+    if (token.value !== undefined) {
+      throw new UsageError(`Option ${token.rawName} takes no value`);
+    }
+    return;
+  }
+  if (token.value === undefined) {
+    throw new UsageError(`Missing the value of ${token.rawName}`);
+  }
+  // A following word that looks like an option is not taken as the value,
+  // except a negative number, which the value's own check then explains.
+  if (
+    !token.inlineValue && token.value.startsWith("-") &&
+    !/^-\d/.test(token.value)
+  ) {
+    throw new UsageError(
+      `Missing the value of ${token.rawName} before "${token.value}" (a value that starts with "-" is written ${token.rawName}=VALUE)`,
+    );
+  }
 }
 
 function helpText(spec: CommandSpec): string {
@@ -274,6 +309,11 @@ export function resolveSession(
   ctx: Context,
   options: { id?: string; latest?: boolean; global?: boolean },
 ): FoundSession {
+  if (options.latest && options.id !== undefined) {
+    throw new UsageError(
+      `Give a session id or --latest, not both (got "${options.id}" and --latest)`,
+    );
+  }
   const scopes = options.global ? [true] : [false, true];
   let lastError: unknown;
   for (const global of scopes) {

@@ -1,12 +1,24 @@
 // `zig-session demo` (the README's first command): records a short workflow
 // into a temporary zig home, then shows list, show and events of it.
-import type { Context } from "./common.ts";
+import { type CommandSpec, type Context, parseCommand } from "./common.ts";
 import { end, record, start } from "./record.ts";
 import { list, show } from "./query.ts";
 import { events } from "./events.ts";
 
+export const DEMO: CommandSpec = {
+  name: "demo",
+  summary: "record a demo workflow and show it with list, show and events",
+  usage: "Usage: zig-session demo",
+  details:
+    `Records a two-tier workflow (start, two recorded steps, end) into a new
+temporary zig home, never yours, then runs list, show and events on it and
+says where the files are.`,
+  options: {},
+};
+
 /** `zig-session demo`. */
-export async function demo(_argv: string[], parent: Context): Promise<number> {
+export async function demo(argv: string[], parent: Context): Promise<number> {
+  if (!parseCommand(DEMO, { argv, ctx: parent })) return 0;
   const home = Deno.makeTempDirSync({ prefix: "zig-session-demo-" });
   const ctx: Context = { ...parent, zigHome: home };
   const say = (text: string) => parent.out.write(`\n\x24 ${text}\n`);

@@ -1,6 +1,8 @@
 // `events`, `listen` and `search`: the events of sessions, stored or live.
 import {
   followSessionEvents,
+  isKnownEventType,
+  KNOWN_EVENT_TYPES,
   listSessions,
   resolveLogPath,
   streamSessionLines,
@@ -28,9 +30,11 @@ import { formatEvent } from "./format.ts";
 
 function checkTypes(types: string[]): void {
   for (const type of types) {
-    if (!/^[a-z_]+$/.test(type)) {
+    if (!isKnownEventType(type)) {
       throw new UsageError(
-        `Invalid event type "${type}": expected a name like step_output or zig_session_ended`,
+        `Unknown event type "${type}": expected one of ${
+          KNOWN_EVENT_TYPES.join(", ")
+        }`,
       );
     }
   }
@@ -166,8 +170,8 @@ export async function listen(argv: string[], ctx: Context): Promise<number> {
   const global = parsed.values.global === true;
   let found;
   if (parsed.values.active) {
-    if (parsed.positionals.length > 0) {
-      throw new UsageError("Give an ID or --active, not both");
+    if (parsed.positionals.length > 0 || parsed.values.latest) {
+      throw new UsageError("Give an ID, --latest or --active, not two of them");
     }
     const scope = scopeOf(ctx, global);
     const active = newestFirst(
@@ -192,7 +196,7 @@ export async function listen(argv: string[], ctx: Context): Promise<number> {
   } else {
     found = resolveSession(ctx, {
       id: parsed.positionals[0],
-      latest: parsed.positionals.length === 0,
+      latest: parsed.values.latest === true || parsed.positionals.length === 0,
       global,
     });
   }

@@ -82,6 +82,7 @@ export function listed(
   for (
     const { entry, at } of newestFirstWithInstants(listSessions(scope.list))
   ) {
+    if (options.limit !== undefined && out.length >= options.limit) break;
     if (
       options.workflows?.length &&
       !options.workflows.includes(entry.workflow_name)
@@ -106,7 +107,6 @@ export function listed(
       state,
       durationMs: Number((endNs - at) / 1_000_000n),
     });
-    if (options.limit !== undefined && out.length >= options.limit) break;
   }
   return out;
 }
@@ -138,12 +138,13 @@ export function list(argv: string[], ctx: Context): number {
   }
   const since = stringFlag(parsed, "since");
   const global = parsed.values.global === true;
+  const limit = intFlag(parsed, "limit");
   const sessions = listed(ctx, {
     global,
     statuses,
     workflows: parsed.values.workflow as string[] | undefined,
     since: since === undefined ? undefined : parseSince(since),
-    limit: intFlag(parsed, "limit"),
+    limit,
   });
   if (parsed.values.json) {
     ctx.out.write(
@@ -160,6 +161,7 @@ export function list(argv: string[], ctx: Context): number {
     return 0;
   }
   if (sessions.length === 0) {
+    if (limit === 0) return 0; // none asked for
     ctx.err.write(
       `No sessions${global ? "" : " in this project (try --global)"}\n`,
     );

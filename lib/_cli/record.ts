@@ -42,6 +42,9 @@ const SIGNAL_NUMBERS: Record<string, number> = {
   SIGTERM: 15,
 };
 
+/** The longest delay a timer takes (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 export const RECORD: CommandSpec = {
@@ -201,7 +204,10 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
       ctx,
     });
   } catch (error) {
-    if (dashes < 0 && error instanceof UsageError) {
+    if (
+      dashes < 0 && error instanceof UsageError &&
+      error.message.startsWith("Unknown option")
+    ) {
       throw new UsageError(
         `${error.message}; if that option is the command's, put the command after --`,
       );
@@ -222,10 +228,14 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
   }
   const stepName = stringFlag(parsed, "step") ?? basename(command[0]);
   const tier = intFlag(parsed, "tier");
-  const heartbeatMs = parseDuration(
-    stringFlag(parsed, "heartbeat") ?? "10s",
-    "--heartbeat",
-  );
+  const heartbeatFlag = stringFlag(parsed, "heartbeat") ?? "10s";
+  const heartbeatMs = parseDuration(heartbeatFlag, "--heartbeat");
+  // Checked before anything is created; a timer takes at most 2^31-1 ms.
+  if (!(heartbeatMs >= 1 && heartbeatMs <= MAX_TIMER_MS)) {
+    throw new UsageError(
+      `Invalid --heartbeat "${heartbeatFlag}": expected an interval of at least 1ms and at most 24d`,
+    );
+  }
   const quiet = parsed.values.quiet === true;
   const commandLine = command.map(shellQuote).join(" ");
   const sessionId = stringFlag(parsed, "session");
@@ -299,14 +309,18 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
         stderr: "piped",
       }).spawn();
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = error instanceof Deno.errors.NotFound
+        ? `command not found: ${command[0]}`
+        : `cannot run "${command[0]}": ${
+          error instanceof Error ? error.message : String(error)
+        }`;
       writer.stepFailed({
         stepName,
         exitCode: null,
         attempt: 1,
         error: `spawn failed: ${reason}`,
       });
-      ctx.err.write(`zig-session: cannot run "${command[0]}": ${reason}\n`);
+      ctx.err.write(`zig-session: ${reason}\n`);
       exitCode = error instanceof Deno.errors.NotCapable ? 1 : 127;
       return exitCode;
     }

@@ -5,6 +5,7 @@ import {
   type CommandSpec,
   type Context,
   formatDuration,
+  type FoundSession,
   instant,
   listFlag,
   paint,
@@ -13,6 +14,7 @@ import {
   parseSince,
   progress,
   resolveSession,
+  type SessionState,
   sessionState,
   stringFlag,
   table,
@@ -201,7 +203,9 @@ export const WAIT: CommandSpec = {
   details:
     `Exits 0 when every session succeeded, 1 when any failed or was abandoned
 (its process died without ending it), 124 on timeout. With --any, returns as
-soon as one ends, with that session's result.`,
+soon as one ends, with the result of the session that ended first, whatever
+the order of the ids (of sessions that have already ended: the earliest end;
+at the same instant, a failure before a success); prints only that one.`,
   options: {
     timeout: { type: "string" },
     any: { type: "boolean" },
@@ -225,6 +229,12 @@ export async function wait(argv: string[], ctx: Context): Promise<number> {
   const found = parsed.positionals.map((id) =>
     resolveSession(ctx, { id, global })
   );
+  const any = parsed.values.any === true;
+  const ended = any ? firstEnded(found) : undefined;
+  if (ended) {
+    ctx.out.write(`${ended.session.entry.zig_session_id} ${ended.state}\n`);
+    return ended.state === "success" ? 0 : 1;
+  }
   const controller = new AbortController();
   let timedOut = false;
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
@@ -232,10 +242,13 @@ export async function wait(argv: string[], ctx: Context): Promise<number> {
     controller.abort();
   }, timeoutMs);
   const results: Array<string | undefined> = found.map(() => undefined);
+  let first: string | undefined;
   const report = (i: number, result: string) => {
+    if (any && first !== undefined) return; // the first to end decides
+    first ??= result;
     results[i] = result;
     ctx.out.write(`${found[i].entry.zig_session_id} ${result}\n`);
-    if (parsed.values.any) controller.abort();
+    if (any) controller.abort();
   };
   const watchers = found.map(async (s, i) => {
     const mine = new AbortController();
@@ -264,9 +277,7 @@ export async function wait(argv: string[], ctx: Context): Promise<number> {
   await Promise.all(watchers);
   clearTimeout(timer);
   const done = results.filter((r) => r !== undefined);
-  if (parsed.values.any && done.length > 0) {
-    return done[0] === "success" ? 0 : 1;
-  }
+  if (any && first !== undefined) return first === "success" ? 0 : 1;
   if (timedOut && done.length < results.length) {
     ctx.err.write(
       `zig-session: timed out after ${timeoutFlag} with ${
@@ -276,4 +287,31 @@ export async function wait(argv: string[], ctx: Context): Promise<number> {
     return 124;
   }
   return results.every((r) => r === "success") ? 0 : 1;
+}
+
+/**
+ * Of the sessions that have already ended or been abandoned, the one that
+ * ended first: the earliest end (for an abandoned one, when it was last heard
+ * of), a failure before a success at the same instant.
+ */
+function firstEnded(
+  sessions: FoundSession[],
+): { session: FoundSession; state: SessionState } | undefined {
+  let best:
+    | { session: FoundSession; state: SessionState; at: bigint }
+    | undefined;
+  for (const session of sessions) {
+    const { state, lastTs } = sessionState(session.entry, {
+      logPath: session.logPath,
+    });
+    if (state === "running") continue;
+    const at = instant(session.entry.ended_at ?? lastTs);
+    if (
+      !best || at < best.at ||
+      (at === best.at && best.state === "success" && state !== "success")
+    ) {
+      best = { session, state, at };
+    }
+  }
+  return best;
 }

@@ -17,14 +17,51 @@ export interface CliResult {
 export const CLI = projectFile("cli.ts");
 /** The project's deno.json. */
 export const CONFIG = projectFile("deno.json");
-/** `deno run` with the permission set the executable carries. */
-export const CLI_FLAGS = ["run", "--no-prompt", "--config", CONFIG, "-P=cli"];
+/**
+ * The permissions the CLI runs with, written out (a permission set in
+ * deno.json would make Deno print an "experimental" warning on every run).
+ * The same flags stand in deno.json's demo, install and compile tasks and in
+ * the release workflow: tests/cli/install_test.ts checks that they agree.
+ *
+ * - env: the zig home (`ZIG_HOME`, `HOME`, `USERPROFILE`), `serve`'s token,
+ *   `export`'s OpenTelemetry settings (`OTEL_*`) and `HOSTNAME`;
+ * - read and write, unscoped: the zig home comes from the environment;
+ * - run: `record` starts any command;
+ * - net: `serve` listens (it narrows itself at run time), `export` sends to a
+ *   collector;
+ * - sys=hostname: the host name `export` reports.
+ */
+export const PERMISSION_FLAGS: readonly string[] = [
+  "--allow-env=ZIG_HOME,HOME,USERPROFILE,ZIG_SERVE_TOKEN,OTEL_*,HOSTNAME",
+  "--allow-read",
+  "--allow-write",
+  "--allow-run",
+  "--allow-net",
+  "--allow-sys=hostname",
+];
 
-/** Deno's notice that config permissions are experimental: not ours. */
+/** `deno run` with the permissions the executable carries. */
+export const CLI_FLAGS: readonly string[] = [
+  "run",
+  "--no-prompt",
+  "--config",
+  CONFIG,
+  ...PERMISSION_FLAGS,
+];
+
+/** Deno's warning about permissions in the config file. */
+export const EXPERIMENTAL_WARNING =
+  "Permissions in the config file is an experimental feature";
+
+/**
+ * The CLI's stderr, checked: Deno's experimental warning must never show (a
+ * user would see it), so this throws if it does.
+ */
 export function ourStderr(text: string): string {
-  return text.split("\n").filter((l) =>
-    !l.includes("Permissions in the config file is an experimental")
-  ).join("\n");
+  if (text.includes(EXPERIMENTAL_WARNING)) {
+    throw new Error(`Deno's experimental warning was printed:\n${text}`);
+  }
+  return text;
 }
 
 /** Options of a CLI run. */
