@@ -7,7 +7,7 @@
 import { dirname } from "node:path";
 import { ZigError } from "./error.ts";
 import { ensureDirSync, fsError } from "./_fs.ts";
-import { normalizeKind, serializeEvent } from "./_event_json.ts";
+import { normalizeKind, serializeEvent, wellFormed } from "./_event_json.ts";
 import { putIndexEntry, stampIndexEntry } from "./_index_file.ts";
 import { lastEventOfFile } from "./_log_summary.ts";
 import { summarizeLog } from "./log_summary.ts";
@@ -130,6 +130,9 @@ const encoder = new TextEncoder();
  * a reader sees every event as soon as the call returns. Writes are
  * synchronous on purpose: they cost a few microseconds.
  *
+ * Only text zig can read is written: a lone surrogate in any string (of any
+ * event kind, known or not, and of the index entries) becomes U+FFFD.
+ *
  * @example Record a session
  * ```ts
  * import { SessionWriter } from "./session_writer.ts";
@@ -179,7 +182,7 @@ export class SessionWriter {
     this.#clock = init.options.clock ?? nowTimestamp;
     this.#shared = init.options.shared ?? false;
     this.#onProblem = init.options.onProblem;
-    this.#quotedId = JSON.stringify(init.sessionId);
+    this.#quotedId = JSON.stringify(wellFormed(init.sessionId));
   }
 
   /**
@@ -424,12 +427,14 @@ export class SessionWriter {
         line,
       });
     }
+    // Lone surrogates become U+FFFD (zig cannot read them); a check that
+    // costs nothing for one-byte strings.
     const fields = `,"type":"step_output","step_name":${
-      JSON.stringify(stepName)
-    },"stream":"${stream}","line":${JSON.stringify(line)}}`;
+      JSON.stringify(wellFormed(stepName))
+    },"stream":"${stream}","line":${JSON.stringify(wellFormed(line))}}`;
     return this.#append((seq, ts) =>
       `{"seq":${seq},"ts":${
-        JSON.stringify(ts)
+        JSON.stringify(wellFormed(ts))
       },"zig_session_id":${this.#quotedId}${fields}`
     );
   }

@@ -4,6 +4,7 @@ import {
   globalIndexPath,
   loadGlobalIndex,
   loadProjectIndex,
+  projectDir,
   projectIndexPath,
   readSessionEvents,
   sanitizeProjectPath,
@@ -22,6 +23,7 @@ import {
   tempDir,
   testWriter,
 } from "./_helpers.ts";
+import { assertReferenceReads, referenceBinary } from "./_reference.ts";
 
 interface FixtureSession {
   id: string;
@@ -682,4 +684,109 @@ Deno.test({
       assert.equal(m[2], m[3], "written in full");
     }
   },
+});
+
+// ------------------------------------------------ only text zig can read
+
+/** How the reference lists the project `repo` of the zig home `<home>/.zig`. */
+async function referenceList(
+  home: string,
+  repo: string,
+): Promise<unknown[] | undefined> {
+  const { path } = referenceBinary();
+  if (!path) return undefined;
+  const out = await new Deno.Command(path, {
+    args: ["list"],
+    cwd: repo,
+    env: { HOME: home },
+    clearEnv: true,
+    stdout: "piped",
+  }).output();
+  assert.equal(out.code, 0);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+Deno.test("lone surrogates become U+FFFD in every string of every event and index entry", async () => {
+  using tmp = tempDir();
+  const repo = join(tmp.path, "repo");
+  Deno.mkdirSync(join(repo, ".git"), { recursive: true });
+  const home = join(tmp.path, ".zig");
+  const hi = "\ud83d"; // half of an emoji
+  const lo = "\ude00";
+  const w = testWriter(home, {
+    projectRoot: repo,
+    workflowName: `wf${hi}`,
+    workflowPath: `${lo}.zwf`,
+    prompt: `p${hi}`,
+    shared: true,
+  });
+  w.tierStarted(0, [`s${hi}`]);
+  w.stepStarted({
+    stepName: `s${hi}`,
+    tierIndex: 0,
+    zagSessionId: "z",
+    zagCommand: `c${lo}`,
+    model: `m${hi}`,
+    promptPreview: `${"a".repeat(199)}${hi}`,
+  });
+  w.stepOutput({ stepName: `s${hi}`, stream: "stdout", line: `x${hi}y${lo}` });
+  w.stepOutput({ stepName: "s", stream: "stderr", line: "ok 😀 \\ud83d" });
+  w.stepFailed({ stepName: "s", exitCode: 1, attempt: 1, error: `e${lo}` });
+  // Unknown fields of a known kind: the reference reads past them.
+  w.emit({
+    type: "step_skipped",
+    step_name: "s",
+    reason: `r${hi}`,
+    nested: { deep: [`d${lo}`, { [`k${hi}`]: "v" }] },
+  } as never);
+  w.ended("success", 1);
+  // An unknown kind (which the reference cannot read at all) in another log.
+  const other = testWriter(home, { projectRoot: repo });
+  other.emit({ type: "agent_thought", text: `t${hi}`, list: [`l${lo}`] });
+  other.close();
+  const otherText = Deno.readTextFileSync(other.logPath);
+  assert.doesNotMatch(otherText, /\\ud[89a-f]/i);
+  assert.match(otherText, /"text":"t\ufffd","list":\["l\ufffd"\]\}\n$/);
+
+  const text = Deno.readTextFileSync(w.logPath);
+  assert.doesNotMatch(text, /(?<!\\)(\\\\)*\\ud[89a-f]/i);
+  assert.ok(text.isWellFormed());
+  assert.ok(await assertReferenceReads(w.logPath) !== 0);
+  const events = await readSessionEvents(w.logPath);
+  const started = events[0];
+  assert.ok(started.type === "zig_session_started");
+  assert.equal(started.workflow_name, "wf\ufffd");
+  assert.equal(started.workflow_path, "\ufffd.zwf");
+  assert.equal(started.prompt, "p\ufffd");
+  const step = events.find((e) => e.type === "step_started");
+  assert.ok(step?.type === "step_started");
+  assert.equal(step.prompt_preview, `${"a".repeat(199)}\ufffd`);
+  assert.equal(step.zag_command, "c\ufffd");
+  assert.equal(step.model, "m\ufffd");
+  const outputs = events.flatMap((e) =>
+    e.type === "step_output" ? [[e.step_name, e.line]] : []
+  );
+  // A well-formed pair and an escaped backslash stay as they were.
+  assert.deepEqual(outputs, [["s\ufffd", "x\ufffdy\ufffd"], [
+    "s",
+    "ok 😀 \\ud83d",
+  ]]);
+  const skipped = events.find((e) =>
+    e.type === "step_skipped"
+  ) as unknown as Record<string, unknown>;
+  assert.equal(skipped.reason, "r\ufffd");
+  assert.deepEqual(skipped.nested, { deep: ["d\ufffd", { "k\ufffd": "v" }] });
+
+  for (
+    const index of [
+      projectIndexPath(projectDir({ zigHome: home, projectRoot: repo })),
+      globalIndexPath(home),
+    ]
+  ) {
+    const raw = Deno.readTextFileSync(index);
+    assert.doesNotMatch(raw, /\\ud[89a-f]/i, index);
+    assert.match(raw, /"workflow_name": "wf\ufffd"/);
+  }
+  const listed = await referenceList(tmp.path, repo);
+  if (listed) assert.equal(listed.length, 2, "the reference reads the index");
 });

@@ -4,6 +4,7 @@ import {
   SessionCoordinator,
   SessionWriter,
   summarizeLog,
+  truncateText,
   ZigError,
   zigHome,
 } from "../../mod.ts";
@@ -287,7 +288,7 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
       zagSessionId: crypto.randomUUID(),
       zagCommand: commandLine,
       model: stringFlag(parsed, "model") ?? null,
-      promptPreview: (stringFlag(parsed, "prompt") ?? "").slice(0, 200),
+      promptPreview: truncateText(stringFlag(parsed, "prompt") ?? "", 200),
     });
     let child: Deno.ChildProcess;
     try {
