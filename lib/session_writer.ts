@@ -8,7 +8,11 @@ import { dirname } from "node:path";
 import { ZigError } from "./error.ts";
 import { ensureDirSync, fsError } from "./_fs.ts";
 import { normalizeKind, serializeEvent, wellFormed } from "./_event_json.ts";
-import { putIndexEntry, stampIndexEntry } from "./_index_file.ts";
+import {
+  type AnyEntry,
+  putIndexEntry,
+  stampIndexEntry,
+} from "./_index_file.ts";
 import { lastEventOfFile } from "./_log_summary.ts";
 import { summarizeLog } from "./log_summary.ts";
 import { reportProblem } from "./_problems.ts";
@@ -131,7 +135,9 @@ const encoder = new TextEncoder();
  * synchronous on purpose: they cost a few microseconds.
  *
  * Only text zig can read is written: a lone surrogate in any string (of any
- * event kind, known or not, and of the index entries) becomes U+FFFD.
+ * event kind, known or not, and of the index entries) becomes U+FFFD. A write
+ * that fails part way (a full disk) is cut back, so the log still ends with
+ * its last complete line, and throws.
  *
  * @example Record a session
  * ```ts
@@ -188,12 +194,15 @@ export class SessionWriter {
   /**
    * Starts a new session: creates its log under the project's
    * `logs/sessions/`, writes `zig_session_started` and adds the session to the
-   * project and global indexes.
+   * project and global indexes. When an index cannot be written (a full
+   * disk), the session still starts: the problem goes to `onProblem` as
+   * `index_not_updated`, and the end of the session puts the entry back.
    *
    * @param options The workflow, and where and how to record.
    * @returns The writer of the new session.
    * @throws {ZigError} `permission` naming the flag to add when Deno denies
-   * access; `io` when the log cannot be created.
+   * access; `io` when the log cannot be created or its first event cannot be
+   * written (then no log is left behind).
    */
   static create(options: SessionWriterOptions): SessionWriter {
     const home = zigHome(options);
@@ -246,33 +255,46 @@ export class SessionWriter {
       options,
     });
     const startedAt = clock();
-    writer.emit(started as OtherEventKind);
+    try {
+      writer.emit(started as OtherEventKind);
+    } catch (error) {
+      // Nothing knows of this session yet: leave no empty log behind.
+      writer.close();
+      try {
+        Deno.removeSync(logPath);
+      } catch {
+        // Already gone.
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ZigError(
+        `${reason}: session ${sessionId} was not started and its log removed`,
+        {
+          kind: error instanceof ZigError ? error.kind : "io",
+          path: logPath,
+          cause: error,
+        },
+      );
+    }
     const common = {
       zig_session_id: sessionId,
       workflow_name: options.workflowName,
     };
-    putIndexEntry(projectIndexPath(project), {
-      onProblem: options.onProblem,
-      entry: {
-        ...common,
-        workflow_path: options.workflowPath,
-        log_path: logPath,
-        started_at: startedAt,
-        ended_at: null,
-        status: null,
-        workspace_path: project,
-      },
+    writer.#putEntry(projectIndexPath(project), {
+      ...common,
+      workflow_path: options.workflowPath,
+      log_path: logPath,
+      started_at: startedAt,
+      ended_at: null,
+      status: null,
+      workspace_path: project,
     });
-    putIndexEntry(globalIndexPath(home), {
-      onProblem: options.onProblem,
-      entry: {
-        ...common,
-        project,
-        log_path: logPath,
-        started_at: startedAt,
-        ended_at: null,
-        status: null,
-      },
+    writer.#putEntry(globalIndexPath(home), {
+      ...common,
+      project,
+      log_path: logPath,
+      started_at: startedAt,
+      ended_at: null,
+      status: null,
     });
     return writer;
   }
@@ -360,7 +382,8 @@ export class SessionWriter {
    *
    * @param kind The event kind, with its `type`.
    * @returns The event's `seq`.
-   * @throws {ZigError} `parse` naming the field at fault.
+   * @throws {ZigError} `parse` naming the field at fault; `io` when the
+   * write fails (the log is cut back to its last complete line).
    */
   emit(kind: SessionEventKind | OtherEventKind): number {
     const normalized = normalizeKind(kind);
@@ -512,47 +535,82 @@ export class SessionWriter {
     });
   }
 
+  /**
+   * Adds the session's entry to an index. The log is the record: when the
+   * index cannot be written (a full disk), the session goes on and the
+   * failure is reported; its end puts the entry back, and `reindex` can.
+   */
+  #putEntry(path: string, entry: AnyEntry): void {
+    try {
+      putIndexEntry(path, { onProblem: this.#onProblem, entry });
+    } catch (error) {
+      this.#indexNotUpdated(path, error);
+    }
+  }
+
+  #indexNotUpdated(path: string, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    reportProblem(this.#onProblem, {
+      kind: "index_not_updated",
+      path,
+      message:
+        `Session ${this.sessionId} is not up to date in the index ${path} (${reason}): its log ${this.logPath} is the record, zig-session reindex brings the index up to date`,
+    });
+  }
+
   /** Closes the log and stamps how the session ended into both indexes. */
   #stampEnded(status: SessionStatus): void {
     this.close();
     const endedAt = this.#clock();
     const project = dirname(dirname(dirname(this.logPath)));
-    const onProblem = this.#onProblem;
     for (
       const path of [projectIndexPath(project), globalIndexPath(this.zigHome)]
     ) {
-      const id = this.sessionId;
-      if (stampIndexEntry(path, { onProblem, id, endedAt, status })) continue;
-      // Gone from the index (deleted or rebuilt meanwhile): put it back.
-      const first = summarizeLog(this.logPath).first ?? {};
-      const text = (key: string) =>
-        typeof first[key] === "string" ? first[key] as string : "";
-      const common = {
-        zig_session_id: id,
-        workflow_name: text("workflow_name"),
-        log_path: this.logPath,
-        started_at: text("ts"),
-        ended_at: endedAt,
-        status,
-      };
-      const workspace = text("workspace_path") || project;
-      putIndexEntry(path, {
-        onProblem,
-        entry: path.endsWith("sessions_index.json")
-          ? { ...common, project: workspace }
-          : {
-            ...common,
-            workflow_path: text("workflow_path"),
-            workspace_path: workspace,
-          },
-      });
-      reportProblem(onProblem, {
-        kind: "corrupt_index",
-        path,
-        message:
-          `Session ${id} was missing from the index ${path}: added it back from its log`,
-      });
+      try {
+        this.#stampIndex(path, { endedAt, status, project });
+      } catch (error) {
+        this.#indexNotUpdated(path, error);
+      }
     }
+  }
+
+  #stampIndex(
+    path: string,
+    options: { endedAt: string; status: SessionStatus; project: string },
+  ): void {
+    const { endedAt, status, project } = options;
+    const onProblem = this.#onProblem;
+    const id = this.sessionId;
+    if (stampIndexEntry(path, { onProblem, id, endedAt, status })) return;
+    // Gone from the index (deleted or rebuilt meanwhile): put it back.
+    const first = summarizeLog(this.logPath).first ?? {};
+    const text = (key: string) =>
+      typeof first[key] === "string" ? first[key] as string : "";
+    const common = {
+      zig_session_id: id,
+      workflow_name: text("workflow_name"),
+      log_path: this.logPath,
+      started_at: text("ts"),
+      ended_at: endedAt,
+      status,
+    };
+    const workspace = text("workspace_path") || project;
+    putIndexEntry(path, {
+      onProblem,
+      entry: path.endsWith("sessions_index.json")
+        ? { ...common, project: workspace }
+        : {
+          ...common,
+          workflow_path: text("workflow_path"),
+          workspace_path: workspace,
+        },
+    });
+    reportProblem(onProblem, {
+      kind: "corrupt_index",
+      path,
+      message:
+        `Session ${id} was missing from the index ${path}: added it back from its log`,
+    });
   }
 
   /** Closes the log without ending the session (another process may end it). */
@@ -634,17 +692,35 @@ export class SessionWriter {
       buffer = this.#buffer = new Uint8Array(text.length * 3);
       written = encoder.encodeInto(text, buffer).written;
     }
+    let offset = 0;
     try {
-      let offset = 0;
       while (offset < written) {
         offset += file.writeSync(buffer.subarray(offset, written));
       }
       return written;
     } catch (error) {
-      throw fsError(error, {
+      const failure = fsError(error, {
         action: "append to the session log",
         path: this.logPath,
         grant: this.zigHome,
+      });
+      if (offset === 0) throw failure;
+      // A short write (a full disk): remove its bytes, so that the log still
+      // ends with its last complete line. Shared writers hold the lock here.
+      let outcome: string;
+      try {
+        file.truncateSync(file.statSync().size - offset);
+        outcome = `removed the ${offset} bytes of the event that were written`;
+      } catch (cutError) {
+        outcome =
+          `the ${offset} bytes of the event that were written could not be removed (${
+            cutError instanceof Error ? cutError.message : cutError
+          }): zig-session verify --repair moves them aside`;
+      }
+      throw new ZigError(`${failure.message}; ${outcome}`, {
+        kind: failure.kind,
+        path: this.logPath,
+        cause: error,
       });
     }
   }

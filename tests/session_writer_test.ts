@@ -7,6 +7,7 @@ import {
   projectDir,
   projectIndexPath,
   readSessionEvents,
+  rebuildIndex,
   sanitizeProjectPath,
   SessionWriter,
   ZigError,
@@ -24,6 +25,7 @@ import {
   testWriter,
 } from "./_helpers.ts";
 import { assertReferenceReads, referenceBinary } from "./_reference.ts";
+import { fillUp, mountTmpfs, PAGE } from "./_tmpfs.ts";
 
 interface FixtureSession {
   id: string;
@@ -789,4 +791,104 @@ Deno.test("lone surrogates become U+FFFD in every string of every event and inde
   }
   const listed = await referenceList(tmp.path, repo);
   if (listed) assert.equal(listed.length, 2, "the reference reads the index");
+});
+
+// ------------------------------------------------------------ full disks
+
+for (const shared of [false, true]) {
+  const name =
+    `a short write on a full disk is cut back to the last complete line (${
+      shared ? "shared" : "own"
+    } writer)`;
+  Deno.test(name, async () => {
+    using disk = mountTmpfs("64k", name);
+    if (!disk) return;
+    const spare = join(disk.path, "spare"); // to free space later
+    Deno.writeFileSync(spare, new Uint8Array(4 * PAGE));
+    const w = testWriter(disk.path, {
+      shared,
+      clock: () => "2026-01-01T00:00:00.123456+00:00", // sizes that never vary
+    });
+    const line = "x".repeat(1000);
+    let written = 0;
+    let failure: unknown;
+    try {
+      for (;;) {
+        w.stepOutput({ stepName: "s", stream: "stdout", line });
+        written++;
+      }
+    } catch (error) {
+      failure = error;
+    }
+    const text = Deno.readTextFileSync(w.logPath);
+    assert.ok(text.endsWith("}\n"), "the log ends with a complete line");
+    assert.equal(await assertReferenceReads(w.logPath) === 0, false);
+    assert.ok(failure instanceof ZigError, String(failure));
+    assert.match(
+      failure.message,
+      /No space left on device.*; removed the \d+ bytes of the event that were written/,
+    );
+    let events = await readSessionEvents(w.logPath);
+    assert.equal(events.length, 1 + written);
+    // Space again: the writer goes on where it was, seq without a gap.
+    Deno.removeSync(spare);
+    w.ended("failure", 1);
+    events = await readSessionEvents(w.logPath);
+    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+    assert.equal(events.at(-1)?.type, "zig_session_ended");
+  });
+}
+
+Deno.test("on a disk already full, create fails, says so and leaves no log", () => {
+  const name = "on a disk already full, create fails";
+  using disk = mountTmpfs("64k", name);
+  if (!disk) return;
+  fillUp(disk.path);
+  let failure: unknown;
+  try {
+    testWriter(disk.path);
+  } catch (error) {
+    failure = error;
+  }
+  const sessions = join(disk.path, "projects", "p", "logs", "sessions");
+  assert.deepEqual([...Deno.readDirSync(sessions)], [], "no log left");
+  assert.ok(failure instanceof ZigError, String(failure));
+  assert.match(
+    failure.message,
+    /No space left on device.*: session \S+ was not started and its log removed/,
+  );
+});
+
+Deno.test("an index that cannot be written is reported; the session goes on and reindex restores it", async () => {
+  const name = "an index that cannot be written is reported";
+  using disk = mountTmpfs("64k", name);
+  if (!disk) return;
+  const filler = fillUp(disk.path, 1); // one page: the log's, none for an index
+  const problems: SessionProblem[] = [];
+  const w = testWriter(disk.path, { onProblem: (p) => problems.push(p) });
+  w.stepOutput({ stepName: "s", stream: "stdout", line: "recorded" });
+  w.ended("success", 1);
+  const project = projectIndexPath(join(disk.path, "projects", "p"));
+  assert.ok(problems.length >= 2, JSON.stringify(problems));
+  for (const index of [project, globalIndexPath(disk.path)]) {
+    const told = problems.filter((p) => p.path === index);
+    assert.ok(told.length > 0, `the failure on ${index} is reported`);
+    assert.ok(told.every((p) => p.kind === "index_not_updated"));
+    assert.match(
+      told[0].message,
+      /is not up to date in the index .*No space left on device.*its log .* is the record, zig-session reindex brings the index up to date/,
+    );
+  }
+  assert.ok(await assertReferenceReads(w.logPath) !== 0);
+  const events = await readSessionEvents(w.logPath);
+  assert.deepEqual(events.map((e) => e.type), [
+    "zig_session_started",
+    "step_output",
+    "zig_session_ended",
+  ]);
+  Deno.removeSync(filler);
+  rebuildIndex(project);
+  const entry = loadProjectIndex(project).sessions[0];
+  assert.equal(entry.zig_session_id, w.sessionId);
+  assert.equal(entry.status, "success");
 });

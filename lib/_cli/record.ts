@@ -58,6 +58,11 @@ step_completed or step_failed, and ends the session success or failure.
 Prints the session id on stderr when it starts. Exits with CMD's exit code
 (128+signal when it was killed, 127 when it could not start).
 
+When the session cannot be started (a disk already full), CMD is not run
+(exit 1). When events cannot be written while CMD runs (the disk filled up),
+CMD still runs to its end and record says that the record is incomplete
+(exit 1 if CMD succeeded).
+
 SIGINT, SIGTERM and SIGHUP are forwarded to CMD (a second one kills it); the
 session is then recorded as failure.
 
@@ -157,6 +162,35 @@ export class OutputLines {
   }
 }
 
+/**
+ * The events a `record` could not write (a full disk): the command keeps
+ * running, and the loss is told at the end.
+ */
+class Losses {
+  count = 0;
+  first: string | undefined;
+
+  /** Runs one write; counts it as lost when it throws. */
+  write(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.count++;
+      this.first ??= error instanceof Error ? error.message : String(error);
+    }
+  }
+}
+
+/** Rethrows a failure before the command ran, saying that it did not run. */
+function notRun(error: unknown, command: string): never {
+  if (!(error instanceof ZigError)) throw error;
+  throw new ZigError(`${error.message}; "${command}" was not run`, {
+    kind: error.kind,
+    path: error.path,
+    cause: error,
+  });
+}
+
 async function pump(
   stream: ReadableStream<Uint8Array>,
   options: {
@@ -164,11 +198,12 @@ async function pump(
     stepName: string;
     name: OutputStream;
     passThrough?: typeof Deno.stdout;
+    losses: Losses;
   },
 ): Promise<void> {
-  const { writer, stepName, name, passThrough } = options;
+  const { writer, stepName, name, passThrough, losses } = options;
   const lines = new OutputLines((line) =>
-    writer.stepOutput({ stepName, stream: name, line })
+    losses.write(() => writer.stepOutput({ stepName, stream: name, line }))
   );
   let passing = passThrough !== undefined;
   for await (const chunk of stream) {
@@ -249,7 +284,6 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
       logPath: found.logPath,
       onProblem: warn(ctx),
     });
-    if (tier !== undefined) writer.tierStarted(tier, [stepName]);
     const secs = Math.max(1, Math.ceil(heartbeatMs / 1000));
     heartbeat = setInterval(() => {
       try {
@@ -260,36 +294,47 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
     }, heartbeatMs);
     Deno.unrefTimer(heartbeat as unknown as number);
   } else {
-    writer = SessionWriter.create({
-      zigHome: home,
-      cwd: ctx.cwd,
-      workflowName: stringFlag(parsed, "workflow") ?? "record",
-      workflowPath: commandLine,
-      prompt: stringFlag(parsed, "prompt") ?? null,
-      tierCount: (tier ?? 0) + 1,
-      shared: true,
-      onProblem: warn(ctx),
-    });
+    try {
+      writer = SessionWriter.create({
+        zigHome: home,
+        cwd: ctx.cwd,
+        workflowName: stringFlag(parsed, "workflow") ?? "record",
+        workflowPath: commandLine,
+        prompt: stringFlag(parsed, "prompt") ?? null,
+        tierCount: (tier ?? 0) + 1,
+        shared: true,
+        onProblem: warn(ctx),
+      });
+    } catch (error) {
+      notRun(error, commandLine);
+    }
     coordinator = SessionCoordinator.start(writer, {
       heartbeatMs,
       handleSignals: false,
     });
-    writer.tierStarted(tier ?? 0, [stepName]);
   }
   ctx.err.write(`zig-session: session ${writer.sessionId}\n`);
 
   let status: SessionStatus = "failure";
   let exitCode = 1;
+  const losses = new Losses();
   const started = performance.now();
   try {
-    writer.stepStarted({
-      stepName,
-      tierIndex: tier ?? 0,
-      zagSessionId: crypto.randomUUID(),
-      zagCommand: commandLine,
-      model: stringFlag(parsed, "model") ?? null,
-      promptPreview: truncateText(stringFlag(parsed, "prompt") ?? "", 200),
-    });
+    try {
+      if (coordinator || tier !== undefined) {
+        writer.tierStarted(tier ?? 0, [stepName]);
+      }
+      writer.stepStarted({
+        stepName,
+        tierIndex: tier ?? 0,
+        zagSessionId: crypto.randomUUID(),
+        zagCommand: commandLine,
+        model: stringFlag(parsed, "model") ?? null,
+        promptPreview: truncateText(stringFlag(parsed, "prompt") ?? "", 200),
+      });
+    } catch (error) {
+      notRun(error, commandLine);
+    }
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(command[0], {
@@ -301,12 +346,14 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
       }).spawn();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      writer.stepFailed({
-        stepName,
-        exitCode: null,
-        attempt: 1,
-        error: `spawn failed: ${reason}`,
-      });
+      losses.write(() =>
+        writer.stepFailed({
+          stepName,
+          exitCode: null,
+          attempt: 1,
+          error: `spawn failed: ${reason}`,
+        })
+      );
       ctx.err.write(`zig-session: cannot run "${command[0]}": ${reason}\n`);
       exitCode = error instanceof Deno.errors.NotCapable ? 1 : 127;
       return exitCode;
@@ -339,49 +386,64 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
           stepName,
           name: "stdout",
           passThrough: quiet ? undefined : Deno.stdout,
+          losses,
         }),
         pump(child.stderr, {
           writer,
           stepName,
           name: "stderr",
           passThrough: quiet ? undefined : Deno.stderr,
+          losses,
         }),
       ]);
       const durationMs = Math.round(performance.now() - started);
       if (result.signal) {
         exitCode = 128 + (SIGNAL_NUMBERS[result.signal] ?? 0);
-        writer.stepFailed({
-          stepName,
-          exitCode: null,
-          attempt: 1,
-          error: `killed by ${result.signal}`,
-        });
+        losses.write(() =>
+          writer.stepFailed({
+            stepName,
+            exitCode: null,
+            attempt: 1,
+            error: `killed by ${result.signal}`,
+          })
+        );
       } else if (result.code === 0) {
         exitCode = 0;
-        writer.stepCompleted({ stepName, exitCode: 0, durationMs });
+        losses.write(() =>
+          writer.stepCompleted({ stepName, exitCode: 0, durationMs })
+        );
         if (interruptedBy === undefined) status = "success";
       } else {
         exitCode = result.code;
-        writer.stepFailed({
-          stepName,
-          exitCode: result.code,
-          attempt: 1,
-          error: interruptedBy
-            ? `interrupted by ${interruptedBy}, exited with code ${result.code}`
-            : `exited with code ${result.code}`,
-        });
+        losses.write(() =>
+          writer.stepFailed({
+            stepName,
+            exitCode: result.code,
+            attempt: 1,
+            error: interruptedBy
+              ? `interrupted by ${interruptedBy}, exited with code ${result.code}`
+              : `exited with code ${result.code}`,
+          })
+        );
       }
     } finally {
       for (const [signal, listener] of listeners) {
         Deno.removeSignalListener(signal, listener);
       }
     }
-    return exitCode;
   } finally {
     clearInterval(heartbeat);
-    if (coordinator) coordinator.finish(status);
+    if (coordinator) losses.write(() => coordinator.finish(status));
     else writer.close();
   }
+  if (losses.count > 0) {
+    // Said plainly, and never a success: the command ran, its record did not.
+    ctx.err.write(
+      `zig-session: the record of session ${writer.sessionId} is incomplete: ${losses.count} event(s) could not be written (${losses.first})\n`,
+    );
+    if (exitCode === 0) exitCode = 1;
+  }
+  return exitCode;
 }
 
 export const START: CommandSpec = {
