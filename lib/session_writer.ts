@@ -128,6 +128,16 @@ export interface StepFailedOptions {
 
 const encoder = new TextEncoder();
 
+function endedError(
+  session: { sessionId: string; logPath: string },
+  status: string,
+): ZigError {
+  return new ZigError(
+    `Cannot write to session ${session.sessionId}: it has already ended (${status}) in "${session.logPath}", and nothing is written after a session's end`,
+    { kind: "io", path: session.logPath },
+  );
+}
+
 /**
  * Appends the events of one session to its log, one JSON line per event, each
  * line in a single write call that returns only once the line is in the file:
@@ -137,7 +147,8 @@ const encoder = new TextEncoder();
  * Only text zig can read is written: a lone surrogate in any string (of any
  * event kind, known or not, and of the index entries) becomes U+FFFD. A write
  * that fails part way (a full disk) is cut back, so the log still ends with
- * its last complete line, and throws.
+ * its last complete line, and throws. A shared writer appends nothing to a
+ * session that has ended: it checks under the log's lock.
  *
  * @example Record a session
  * ```ts
@@ -310,7 +321,8 @@ export class SessionWriter {
    * @param options The log, the zig home and the clock.
    * @returns A writer that appends to the session.
    * @throws {ZigError} `not_found` when the log does not exist, `corrupt`
-   * when its first line is no `zig_session_started` event.
+   * when its first line is no `zig_session_started` event, `io` when the
+   * session has already ended.
    */
   static attach(options: AttachOptions): SessionWriter {
     const logPath = options.logPath;
@@ -326,8 +338,9 @@ export class SessionWriter {
       });
     }
     let first: Record<string, unknown> | undefined;
+    let last: Record<string, unknown> | undefined;
     try {
-      first = summarizeLog(logPath).first;
+      ({ first, last } = summarizeLog(logPath));
     } catch (error) {
       file.close();
       throw error;
@@ -343,6 +356,10 @@ export class SessionWriter {
       );
     }
     const sessionId = first.zig_session_id;
+    if (last?.type === "zig_session_ended") {
+      file.close();
+      throw endedError({ sessionId, logPath }, String(last.status));
+    }
     const writer = new SessionWriter({
       sessionId,
       logPath,
@@ -383,7 +400,8 @@ export class SessionWriter {
    * @param kind The event kind, with its `type`.
    * @returns The event's `seq`.
    * @throws {ZigError} `parse` naming the field at fault; `io` when the
-   * write fails (the log is cut back to its last complete line).
+   * write fails (the log is cut back to its last complete line) or, for a
+   * shared writer, when the session has ended meanwhile (the writer closes).
    */
   emit(kind: SessionEventKind | OtherEventKind): number {
     const normalized = normalizeKind(kind);
@@ -641,6 +659,7 @@ export class SessionWriter {
         path: this.logPath,
       });
     }
+    let refused: ZigError | undefined;
     try {
       // Unchanged since our own last write: seq follows ours, no need to look.
       const size = this.#sizeOf(file);
@@ -653,6 +672,12 @@ export class SessionWriter {
       }
       let written = 0;
       const tail = lastEventOfFile(file, this.logPath);
+      if (tail.ended !== undefined) {
+        // Nothing after the end: checked under the lock, so no end event can
+        // come between this check and the write.
+        refused = endedError(this, tail.ended);
+        throw refused;
+      }
       if (tail.torn) {
         written += this.#write(file, "\n");
         reportProblem(this.#onProblem, {
@@ -670,6 +695,7 @@ export class SessionWriter {
       return seq;
     } finally {
       file.unlockSync();
+      if (refused) this.close();
     }
   }
 

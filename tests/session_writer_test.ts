@@ -892,3 +892,33 @@ Deno.test("an index that cannot be written is reported; the session goes on and 
   assert.equal(entry.zig_session_id, w.sessionId);
   assert.equal(entry.status, "success");
 });
+
+// ---------------------------------------------------- nothing after the end
+
+Deno.test("appending to an ended session is refused under the log's lock", async () => {
+  using tmp = tempDir();
+  const first = testWriter(tmp.path, { shared: true });
+  const second = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: first.logPath,
+  });
+  second.stepOutput({ stepName: "s", stream: "stdout", line: "before" });
+  first.ended("success", 1);
+  const refused = (e: unknown) =>
+    e instanceof ZigError &&
+    /Cannot write to session \S+: it has already ended \(success\) in ".*", and nothing is written after a session's end/
+      .test(e.message);
+  assert.throws(
+    () => second.stepOutput({ stepName: "s", stream: "stdout", line: "late" }),
+    refused,
+  );
+  assert.equal(second.open, false, "the refused writer is closed");
+  assert.throws(() => second.heartbeat(), /closed or the session has ended/);
+  assert.throws(
+    () => SessionWriter.attach({ zigHome: tmp.path, logPath: first.logPath }),
+    refused,
+  );
+  const events = await readSessionEvents(first.logPath);
+  assert.equal(events.at(-1)?.type, "zig_session_ended");
+  assert.equal(events.length, 3);
+});

@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import {
   SessionCoordinator,
   SessionWriter,
+  streamSessionEvents,
   summarizeLog,
   truncateText,
   ZigError,
@@ -59,9 +60,9 @@ Prints the session id on stderr when it starts. Exits with CMD's exit code
 (128+signal when it was killed, 127 when it could not start).
 
 When the session cannot be started (a disk already full), CMD is not run
-(exit 1). When events cannot be written while CMD runs (the disk filled up),
-CMD still runs to its end and record says that the record is incomplete
-(exit 1 if CMD succeeded).
+(exit 1). When events cannot be written while CMD runs (the disk filled up,
+or zig-session end --force ended the session), CMD still runs to its end and
+record says that the record is incomplete (exit 1 if CMD succeeded).
 
 SIGINT, SIGTERM and SIGHUP are forwarded to CMD (a second one kills it); the
 session is then recorded as failure.
@@ -163,8 +164,8 @@ export class OutputLines {
 }
 
 /**
- * The events a `record` could not write (a full disk): the command keeps
- * running, and the loss is told at the end.
+ * The events a `record` could not write (a full disk, a session ended by
+ * another process): the command keeps running, and the loss is told at the end.
  */
 class Losses {
   count = 0;
@@ -485,15 +486,47 @@ export function start(argv: string[], ctx: Context): number {
 export const END: CommandSpec = {
   name: "end",
   summary: "end a session started with zig-session start",
-  usage: "Usage: zig-session end ID [--status success|failure]",
+  usage: "Usage: zig-session end ID [--status success|failure] [--force]",
   details: `Writes zig_session_ended (default status: success) and stamps both
-indexes. The duration is the time since the session started.`,
-  options: { status: { type: "string" } },
+indexes. The duration is the time since the session started.
+
+Refuses, listing them, while steps of the session are still running (a
+step_started with no step_completed, step_failed or step_skipped yet): wait
+for them, or end it anyway with --force. Nothing is written after a session's
+end: a step still running then cannot record the rest of its events.
+
+Options:
+  --status S          success (default) or failure
+  --force             end the session even though steps are still running`,
+  options: { status: { type: "string" }, force: { type: "boolean" } },
   positionals: true,
 };
 
+/** Steps started in a log with no step_completed, step_failed or step_skipped yet. */
+async function runningSteps(logPath: string): Promise<string[]> {
+  const running = new Map<string, string[]>(); // step name -> start times
+  for await (
+    const event of streamSessionEvents(logPath, { onProblem: () => {} })
+  ) {
+    if (event.type === "step_started") {
+      running.set(event.step_name, [
+        ...running.get(event.step_name) ?? [],
+        event.ts,
+      ]);
+    } else if (
+      event.type === "step_completed" || event.type === "step_failed" ||
+      event.type === "step_skipped"
+    ) {
+      running.get(event.step_name)?.shift();
+    }
+  }
+  return [...running].flatMap(([name, times]) =>
+    times.map((ts) => `${name} (started ${ts})`)
+  );
+}
+
 /** `zig-session end`. */
-export function end(argv: string[], ctx: Context): number {
+export async function end(argv: string[], ctx: Context): Promise<number> {
   const parsed = parseCommand(END, { argv, ctx });
   if (!parsed) return 0;
   const status = stringFlag(parsed, "status") ?? "success";
@@ -512,6 +545,17 @@ export function end(argv: string[], ctx: Context): number {
       `Session ${found.entry.zig_session_id} has already ended (${ended})`,
       { kind: "io", path: found.logPath },
     );
+  }
+  if (parsed.values.force !== true) {
+    const running = await runningSteps(found.logPath);
+    if (running.length > 0) {
+      ctx.err.write(
+        `zig-session: session ${found.entry.zig_session_id} has ${running.length} step(s) still running: ${
+          running.join(", ")
+        }; wait for them to finish, or end it anyway with --force\n`,
+      );
+      return 1;
+    }
   }
   const writer = SessionWriter.attach({
     zigHome: ctx.zigHome,
