@@ -143,6 +143,31 @@ export function normalizeKind(
   return out;
 }
 
+// A lone surrogate as JSON.stringify escapes it (lowercase hex; a surrogate in
+// a well-formed pair is written as is), with the backslashes before it.
+const LONE_SURROGATE = /(\\+)u(d[89a-f][0-9a-f]{2})/g;
+
+/**
+ * Makes JSON text from `JSON.stringify` readable by zig: every lone
+ * surrogate, which `JSON.stringify` writes as a `\udXXX` escape that zig
+ * (serde_json) rejects, becomes U+FFFD, in values and keys alike. Costs one
+ * substring search when there is none.
+ */
+export function wellFormedJson(json: string): string {
+  if (!json.includes("\\ud")) return json;
+  return json.replace(
+    LONE_SURROGATE,
+    (match, slashes: string) =>
+      // An even number of backslashes is escaped backslashes, then text.
+      slashes.length % 2 === 0 ? match : slashes.slice(1) + "\ufffd",
+  );
+}
+
+/** A string with every lone surrogate replaced by U+FFFD. */
+export function wellFormed(text: string): string {
+  return text.isWellFormed() ? text : text.toWellFormed();
+}
+
 /** One log line, without its newline, for an already normalized kind. */
 export function serializeEvent(
   envelope: { seq: number; ts: string; zig_session_id: string },
@@ -154,5 +179,5 @@ export function serializeEvent(
     zig_session_id: envelope.zig_session_id,
   };
   for (const key in normalized) event[key] = normalized[key];
-  return JSON.stringify(event);
+  return wellFormedJson(JSON.stringify(event));
 }

@@ -1,6 +1,7 @@
 // Internal: the index files' locked reads, changes and rebuilds.
 import { basename, dirname, join } from "node:path";
 import { ZigError } from "./error.ts";
+import { wellFormedJson } from "./_event_json.ts";
 import {
   existsSync,
   fsError,
@@ -161,7 +162,11 @@ function sessionsLast(index: AnyIndex): boolean {
 }
 
 export function writeIndex(path: string, index: AnyIndex): void {
-  writeIndexFile(path, JSON.stringify(index, null, 2), sessionsLast(index));
+  writeIndexFile(
+    path,
+    wellFormedJson(JSON.stringify(index, null, 2)),
+    sessionsLast(index),
+  );
 }
 
 /**
@@ -236,7 +241,8 @@ export function updateIndex(
 const CLOSING = "\n  ]\n}";
 
 function entryBlock(entry: AnyEntry): string {
-  return "    " + JSON.stringify(entry, null, 2).replaceAll("\n", "\n    ");
+  return "    " +
+    wellFormedJson(JSON.stringify(entry, null, 2)).replaceAll("\n", "\n    ");
 }
 
 /** What {@linkcode putEntry} does to an entry. */

@@ -84,6 +84,8 @@ export interface LogTail {
   torn: boolean;
   /** Where the torn line starts, when `torn`. */
   tornOffset?: number;
+  /** The status, when the last complete event is `zig_session_ended`. */
+  ended?: string;
 }
 
 /** Reads the tail of an open log (opened for reading). */
@@ -92,7 +94,10 @@ export function lastEventOfFile(file: Deno.FsFile, path: string): LogTail {
     const size = file.statSync().size;
     const last = lastEvent(file, size);
     const seq = typeof last?.seq === "number" ? last.seq : 0;
-    if (endsWithNewline(file, size)) return { seq, torn: false };
+    const ended = last?.type === "zig_session_ended"
+      ? String(last.status)
+      : undefined;
+    if (endsWithNewline(file, size)) return { seq, torn: false, ended };
     const before = readAt(
       file,
       Math.max(0, size - CHUNK),
@@ -102,7 +107,7 @@ export function lastEventOfFile(file: Deno.FsFile, path: string): LogTail {
     const tornOffset = nl < 0 && size > CHUNK
       ? undefined
       : size - before.length + nl + 1;
-    return { seq, torn: true, tornOffset };
+    return { seq, torn: true, tornOffset, ended };
   } catch (error) {
     throw fsError(error, { action: "read the end of the session log", path });
   }

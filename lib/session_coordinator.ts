@@ -13,8 +13,9 @@ export interface CoordinatorOptions {
   /** Milliseconds between heartbeats. Default: 10 000, as zig. */
   heartbeatMs?: number;
   /**
-   * End the session as failure when the process gets SIGINT or SIGTERM, then
-   * exit with 128 + the signal's number. Default: `true`.
+   * End the session as failure when the process gets SIGINT, SIGTERM or
+   * SIGHUP (its terminal closed), then exit with 128 + the signal's number.
+   * Default: `true`.
    */
   handleSignals?: boolean;
 }
@@ -24,12 +25,13 @@ const EXIT_EVENTS = ["unload", "error", "unhandledrejection"] as const;
 const SIGNALS: ReadonlyArray<[Deno.Signal, number]> = [
   ["SIGINT", 2],
   ["SIGTERM", 15],
+  ["SIGHUP", 1],
 ];
 
 /**
  * Runs a session: heartbeats on a timer that never keeps the process alive,
  * and an end event whatever happens. `finish(status)` ends it; disposing it
- * (`using`), a SIGINT or SIGTERM, an uncaught error, or the process exiting
+ * (`using`), a SIGINT, SIGTERM or SIGHUP, an uncaught error, or the process exiting
  * first records failure, so that no session is left open by anything short of
  * SIGKILL.
  *

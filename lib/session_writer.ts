@@ -7,8 +7,12 @@
 import { dirname } from "node:path";
 import { ZigError } from "./error.ts";
 import { ensureDirSync, fsError } from "./_fs.ts";
-import { normalizeKind, serializeEvent } from "./_event_json.ts";
-import { putIndexEntry, stampIndexEntry } from "./_index_file.ts";
+import { normalizeKind, serializeEvent, wellFormed } from "./_event_json.ts";
+import {
+  type AnyEntry,
+  putIndexEntry,
+  stampIndexEntry,
+} from "./_index_file.ts";
 import { lastEventOfFile } from "./_log_summary.ts";
 import { summarizeLog } from "./log_summary.ts";
 import { reportProblem } from "./_problems.ts";
@@ -124,11 +128,27 @@ export interface StepFailedOptions {
 
 const encoder = new TextEncoder();
 
+function endedError(
+  session: { sessionId: string; logPath: string },
+  status: string,
+): ZigError {
+  return new ZigError(
+    `Cannot write to session ${session.sessionId}: it has already ended (${status}) in "${session.logPath}", and nothing is written after a session's end`,
+    { kind: "io", path: session.logPath },
+  );
+}
+
 /**
  * Appends the events of one session to its log, one JSON line per event, each
  * line in a single write call that returns only once the line is in the file:
  * a reader sees every event as soon as the call returns. Writes are
  * synchronous on purpose: they cost a few microseconds.
+ *
+ * Only text zig can read is written: a lone surrogate in any string (of any
+ * event kind, known or not, and of the index entries) becomes U+FFFD. A write
+ * that fails part way (a full disk) is cut back, so the log still ends with
+ * its last complete line, and throws. A shared writer appends nothing to a
+ * session that has ended: it checks under the log's lock.
  *
  * @example Record a session
  * ```ts
@@ -179,18 +199,21 @@ export class SessionWriter {
     this.#clock = init.options.clock ?? nowTimestamp;
     this.#shared = init.options.shared ?? false;
     this.#onProblem = init.options.onProblem;
-    this.#quotedId = JSON.stringify(init.sessionId);
+    this.#quotedId = JSON.stringify(wellFormed(init.sessionId));
   }
 
   /**
    * Starts a new session: creates its log under the project's
    * `logs/sessions/`, writes `zig_session_started` and adds the session to the
-   * project and global indexes.
+   * project and global indexes. When an index cannot be written (a full
+   * disk), the session still starts: the problem goes to `onProblem` as
+   * `index_not_updated`, and the end of the session puts the entry back.
    *
    * @param options The workflow, and where and how to record.
    * @returns The writer of the new session.
    * @throws {ZigError} `permission` naming the flag to add when Deno denies
-   * access; `io` when the log cannot be created.
+   * access; `io` when the log cannot be created or its first event cannot be
+   * written (then no log is left behind).
    */
   static create(options: SessionWriterOptions): SessionWriter {
     const home = zigHome(options);
@@ -243,33 +266,46 @@ export class SessionWriter {
       options,
     });
     const startedAt = clock();
-    writer.emit(started as OtherEventKind);
+    try {
+      writer.emit(started as OtherEventKind);
+    } catch (error) {
+      // Nothing knows of this session yet: leave no empty log behind.
+      writer.close();
+      try {
+        Deno.removeSync(logPath);
+      } catch {
+        // Already gone.
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ZigError(
+        `${reason}: session ${sessionId} was not started and its log removed`,
+        {
+          kind: error instanceof ZigError ? error.kind : "io",
+          path: logPath,
+          cause: error,
+        },
+      );
+    }
     const common = {
       zig_session_id: sessionId,
       workflow_name: options.workflowName,
     };
-    putIndexEntry(projectIndexPath(project), {
-      onProblem: options.onProblem,
-      entry: {
-        ...common,
-        workflow_path: options.workflowPath,
-        log_path: logPath,
-        started_at: startedAt,
-        ended_at: null,
-        status: null,
-        workspace_path: project,
-      },
+    writer.#putEntry(projectIndexPath(project), {
+      ...common,
+      workflow_path: options.workflowPath,
+      log_path: logPath,
+      started_at: startedAt,
+      ended_at: null,
+      status: null,
+      workspace_path: project,
     });
-    putIndexEntry(globalIndexPath(home), {
-      onProblem: options.onProblem,
-      entry: {
-        ...common,
-        project,
-        log_path: logPath,
-        started_at: startedAt,
-        ended_at: null,
-        status: null,
-      },
+    writer.#putEntry(globalIndexPath(home), {
+      ...common,
+      project,
+      log_path: logPath,
+      started_at: startedAt,
+      ended_at: null,
+      status: null,
     });
     return writer;
   }
@@ -285,7 +321,8 @@ export class SessionWriter {
    * @param options The log, the zig home and the clock.
    * @returns A writer that appends to the session.
    * @throws {ZigError} `not_found` when the log does not exist, `corrupt`
-   * when its first line is no `zig_session_started` event.
+   * when its first line is no `zig_session_started` event, `io` when the
+   * session has already ended.
    */
   static attach(options: AttachOptions): SessionWriter {
     const logPath = options.logPath;
@@ -301,8 +338,9 @@ export class SessionWriter {
       });
     }
     let first: Record<string, unknown> | undefined;
+    let last: Record<string, unknown> | undefined;
     try {
-      first = summarizeLog(logPath).first;
+      ({ first, last } = summarizeLog(logPath));
     } catch (error) {
       file.close();
       throw error;
@@ -318,6 +356,10 @@ export class SessionWriter {
       );
     }
     const sessionId = first.zig_session_id;
+    if (last?.type === "zig_session_ended") {
+      file.close();
+      throw endedError({ sessionId, logPath }, String(last.status));
+    }
     const writer = new SessionWriter({
       sessionId,
       logPath,
@@ -357,7 +399,9 @@ export class SessionWriter {
    *
    * @param kind The event kind, with its `type`.
    * @returns The event's `seq`.
-   * @throws {ZigError} `parse` naming the field at fault.
+   * @throws {ZigError} `parse` naming the field at fault; `io` when the
+   * write fails (the log is cut back to its last complete line) or, for a
+   * shared writer, when the session has ended meanwhile (the writer closes).
    */
   emit(kind: SessionEventKind | OtherEventKind): number {
     const normalized = normalizeKind(kind);
@@ -424,12 +468,14 @@ export class SessionWriter {
         line,
       });
     }
+    // Lone surrogates become U+FFFD (zig cannot read them); a check that
+    // costs nothing for one-byte strings.
     const fields = `,"type":"step_output","step_name":${
-      JSON.stringify(stepName)
-    },"stream":"${stream}","line":${JSON.stringify(line)}}`;
+      JSON.stringify(wellFormed(stepName))
+    },"stream":"${stream}","line":${JSON.stringify(wellFormed(line))}}`;
     return this.#append((seq, ts) =>
       `{"seq":${seq},"ts":${
-        JSON.stringify(ts)
+        JSON.stringify(wellFormed(ts))
       },"zig_session_id":${this.#quotedId}${fields}`
     );
   }
@@ -507,47 +553,82 @@ export class SessionWriter {
     });
   }
 
+  /**
+   * Adds the session's entry to an index. The log is the record: when the
+   * index cannot be written (a full disk), the session goes on and the
+   * failure is reported; its end puts the entry back, and `reindex` can.
+   */
+  #putEntry(path: string, entry: AnyEntry): void {
+    try {
+      putIndexEntry(path, { onProblem: this.#onProblem, entry });
+    } catch (error) {
+      this.#indexNotUpdated(path, error);
+    }
+  }
+
+  #indexNotUpdated(path: string, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    reportProblem(this.#onProblem, {
+      kind: "index_not_updated",
+      path,
+      message:
+        `Session ${this.sessionId} is not up to date in the index ${path} (${reason}): its log ${this.logPath} is the record, zig-session reindex brings the index up to date`,
+    });
+  }
+
   /** Closes the log and stamps how the session ended into both indexes. */
   #stampEnded(status: SessionStatus): void {
     this.close();
     const endedAt = this.#clock();
     const project = dirname(dirname(dirname(this.logPath)));
-    const onProblem = this.#onProblem;
     for (
       const path of [projectIndexPath(project), globalIndexPath(this.zigHome)]
     ) {
-      const id = this.sessionId;
-      if (stampIndexEntry(path, { onProblem, id, endedAt, status })) continue;
-      // Gone from the index (deleted or rebuilt meanwhile): put it back.
-      const first = summarizeLog(this.logPath).first ?? {};
-      const text = (key: string) =>
-        typeof first[key] === "string" ? first[key] as string : "";
-      const common = {
-        zig_session_id: id,
-        workflow_name: text("workflow_name"),
-        log_path: this.logPath,
-        started_at: text("ts"),
-        ended_at: endedAt,
-        status,
-      };
-      const workspace = text("workspace_path") || project;
-      putIndexEntry(path, {
-        onProblem,
-        entry: path.endsWith("sessions_index.json")
-          ? { ...common, project: workspace }
-          : {
-            ...common,
-            workflow_path: text("workflow_path"),
-            workspace_path: workspace,
-          },
-      });
-      reportProblem(onProblem, {
-        kind: "corrupt_index",
-        path,
-        message:
-          `Session ${id} was missing from the index ${path}: added it back from its log`,
-      });
+      try {
+        this.#stampIndex(path, { endedAt, status, project });
+      } catch (error) {
+        this.#indexNotUpdated(path, error);
+      }
     }
+  }
+
+  #stampIndex(
+    path: string,
+    options: { endedAt: string; status: SessionStatus; project: string },
+  ): void {
+    const { endedAt, status, project } = options;
+    const onProblem = this.#onProblem;
+    const id = this.sessionId;
+    if (stampIndexEntry(path, { onProblem, id, endedAt, status })) return;
+    // Gone from the index (deleted or rebuilt meanwhile): put it back.
+    const first = summarizeLog(this.logPath).first ?? {};
+    const text = (key: string) =>
+      typeof first[key] === "string" ? first[key] as string : "";
+    const common = {
+      zig_session_id: id,
+      workflow_name: text("workflow_name"),
+      log_path: this.logPath,
+      started_at: text("ts"),
+      ended_at: endedAt,
+      status,
+    };
+    const workspace = text("workspace_path") || project;
+    putIndexEntry(path, {
+      onProblem,
+      entry: path.endsWith("sessions_index.json")
+        ? { ...common, project: workspace }
+        : {
+          ...common,
+          workflow_path: text("workflow_path"),
+          workspace_path: workspace,
+        },
+    });
+    reportProblem(onProblem, {
+      kind: "corrupt_index",
+      path,
+      message:
+        `Session ${id} was missing from the index ${path}: added it back from its log`,
+    });
   }
 
   /** Closes the log without ending the session (another process may end it). */
@@ -578,6 +659,7 @@ export class SessionWriter {
         path: this.logPath,
       });
     }
+    let refused: ZigError | undefined;
     try {
       // Unchanged since our own last write: seq follows ours, no need to look.
       const size = this.#sizeOf(file);
@@ -590,6 +672,12 @@ export class SessionWriter {
       }
       let written = 0;
       const tail = lastEventOfFile(file, this.logPath);
+      if (tail.ended !== undefined) {
+        // Nothing after the end: checked under the lock, so no end event can
+        // come between this check and the write.
+        refused = endedError(this, tail.ended);
+        throw refused;
+      }
       if (tail.torn) {
         written += this.#write(file, "\n");
         reportProblem(this.#onProblem, {
@@ -607,6 +695,7 @@ export class SessionWriter {
       return seq;
     } finally {
       file.unlockSync();
+      if (refused) this.close();
     }
   }
 
@@ -629,17 +718,35 @@ export class SessionWriter {
       buffer = this.#buffer = new Uint8Array(text.length * 3);
       written = encoder.encodeInto(text, buffer).written;
     }
+    let offset = 0;
     try {
-      let offset = 0;
       while (offset < written) {
         offset += file.writeSync(buffer.subarray(offset, written));
       }
       return written;
     } catch (error) {
-      throw fsError(error, {
+      const failure = fsError(error, {
         action: "append to the session log",
         path: this.logPath,
         grant: this.zigHome,
+      });
+      if (offset === 0) throw failure;
+      // A short write (a full disk): remove its bytes, so that the log still
+      // ends with its last complete line. Shared writers hold the lock here.
+      let outcome: string;
+      try {
+        file.truncateSync(file.statSync().size - offset);
+        outcome = `removed the ${offset} bytes of the event that were written`;
+      } catch (cutError) {
+        outcome =
+          `the ${offset} bytes of the event that were written could not be removed (${
+            cutError instanceof Error ? cutError.message : cutError
+          }): zig-session verify --repair moves them aside`;
+      }
+      throw new ZigError(`${failure.message}; ${outcome}`, {
+        kind: failure.kind,
+        path: this.logPath,
+        cause: error,
       });
     }
   }

@@ -225,10 +225,16 @@ export interface GlobalSessionIndex {
 export interface SessionProblem {
   /**
    * What was found: a final line without its newline (`torn_line`), a line
-   * that is not a valid event (`malformed_line`), or an index that did not
-   * parse and was moved aside (`corrupt_index`).
+   * that is not a valid event (`malformed_line`), an index that did not
+   * parse and was moved aside (`corrupt_index`), or an index a writer could
+   * not update (`index_not_updated`, e.g. a full disk: the log is complete,
+   * rebuilding the index brings it up to date).
    */
-  kind: "torn_line" | "malformed_line" | "corrupt_index";
+  kind:
+    | "torn_line"
+    | "malformed_line"
+    | "corrupt_index"
+    | "index_not_updated";
   /** The file at fault. */
   path: string;
   /** Line number (from 1) of the bad line, for line problems. */

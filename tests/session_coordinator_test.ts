@@ -61,7 +61,9 @@ async function runCoordinated(home: string, mode: string) {
   return { child, logPath: String(first.value).trim(), reader };
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   Deno.test(`${signal} ends an open session as failure and stamps the indexes before exit`, async () => {
     using tmp = tempDir();
     const { child, logPath, reader } = await runCoordinated(tmp.path, "wait");
@@ -69,7 +71,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const status = await child.status;
     await reader.cancel();
     await child.stderr.cancel();
-    assert.equal(status.code, 128 + (signal === "SIGINT" ? 2 : 15));
+    assert.equal(status.signal, null, "the coordinator exits, not the signal");
+    assert.equal(status.code, 128 + SIGNAL_NUMBERS[signal]);
     const last = (await readSessionEvents(logPath)).at(-1);
     assert.ok(
       last?.type === "zig_session_ended" && last.status === "failure",

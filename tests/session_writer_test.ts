@@ -4,8 +4,10 @@ import {
   globalIndexPath,
   loadGlobalIndex,
   loadProjectIndex,
+  projectDir,
   projectIndexPath,
   readSessionEvents,
+  rebuildIndex,
   sanitizeProjectPath,
   SessionWriter,
   ZigError,
@@ -22,6 +24,8 @@ import {
   tempDir,
   testWriter,
 } from "./_helpers.ts";
+import { assertReferenceReads, referenceBinary } from "./_reference.ts";
+import { fillUp, mountTmpfs, PAGE } from "./_tmpfs.ts";
 
 interface FixtureSession {
   id: string;
@@ -682,4 +686,239 @@ Deno.test({
       assert.equal(m[2], m[3], "written in full");
     }
   },
+});
+
+// ------------------------------------------------ only text zig can read
+
+/** How the reference lists the project `repo` of the zig home `<home>/.zig`. */
+async function referenceList(
+  home: string,
+  repo: string,
+): Promise<unknown[] | undefined> {
+  const { path } = referenceBinary();
+  if (!path) return undefined;
+  const out = await new Deno.Command(path, {
+    args: ["list"],
+    cwd: repo,
+    env: { HOME: home },
+    clearEnv: true,
+    stdout: "piped",
+  }).output();
+  assert.equal(out.code, 0);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+Deno.test("lone surrogates become U+FFFD in every string of every event and index entry", async () => {
+  using tmp = tempDir();
+  const repo = join(tmp.path, "repo");
+  Deno.mkdirSync(join(repo, ".git"), { recursive: true });
+  const home = join(tmp.path, ".zig");
+  const hi = "\ud83d"; // half of an emoji
+  const lo = "\ude00";
+  const w = testWriter(home, {
+    projectRoot: repo,
+    workflowName: `wf${hi}`,
+    workflowPath: `${lo}.zwf`,
+    prompt: `p${hi}`,
+    shared: true,
+  });
+  w.tierStarted(0, [`s${hi}`]);
+  w.stepStarted({
+    stepName: `s${hi}`,
+    tierIndex: 0,
+    zagSessionId: "z",
+    zagCommand: `c${lo}`,
+    model: `m${hi}`,
+    promptPreview: `${"a".repeat(199)}${hi}`,
+  });
+  w.stepOutput({ stepName: `s${hi}`, stream: "stdout", line: `x${hi}y${lo}` });
+  w.stepOutput({ stepName: "s", stream: "stderr", line: "ok 😀 \\ud83d" });
+  w.stepFailed({ stepName: "s", exitCode: 1, attempt: 1, error: `e${lo}` });
+  // Unknown fields of a known kind: the reference reads past them.
+  w.emit({
+    type: "step_skipped",
+    step_name: "s",
+    reason: `r${hi}`,
+    nested: { deep: [`d${lo}`, { [`k${hi}`]: "v" }] },
+  } as never);
+  w.ended("success", 1);
+  // An unknown kind (which the reference cannot read at all) in another log.
+  const other = testWriter(home, { projectRoot: repo });
+  other.emit({ type: "agent_thought", text: `t${hi}`, list: [`l${lo}`] });
+  other.close();
+  const otherText = Deno.readTextFileSync(other.logPath);
+  assert.doesNotMatch(otherText, /\\ud[89a-f]/i);
+  assert.match(otherText, /"text":"t\ufffd","list":\["l\ufffd"\]\}\n$/);
+
+  const text = Deno.readTextFileSync(w.logPath);
+  assert.doesNotMatch(text, /(?<!\\)(\\\\)*\\ud[89a-f]/i);
+  assert.ok(text.isWellFormed());
+  assert.ok(await assertReferenceReads(w.logPath) !== 0);
+  const events = await readSessionEvents(w.logPath);
+  const started = events[0];
+  assert.ok(started.type === "zig_session_started");
+  assert.equal(started.workflow_name, "wf\ufffd");
+  assert.equal(started.workflow_path, "\ufffd.zwf");
+  assert.equal(started.prompt, "p\ufffd");
+  const step = events.find((e) => e.type === "step_started");
+  assert.ok(step?.type === "step_started");
+  assert.equal(step.prompt_preview, `${"a".repeat(199)}\ufffd`);
+  assert.equal(step.zag_command, "c\ufffd");
+  assert.equal(step.model, "m\ufffd");
+  const outputs = events.flatMap((e) =>
+    e.type === "step_output" ? [[e.step_name, e.line]] : []
+  );
+  // A well-formed pair and an escaped backslash stay as they were.
+  assert.deepEqual(outputs, [["s\ufffd", "x\ufffdy\ufffd"], [
+    "s",
+    "ok 😀 \\ud83d",
+  ]]);
+  const skipped = events.find((e) =>
+    e.type === "step_skipped"
+  ) as unknown as Record<string, unknown>;
+  assert.equal(skipped.reason, "r\ufffd");
+  assert.deepEqual(skipped.nested, { deep: ["d\ufffd", { "k\ufffd": "v" }] });
+
+  for (
+    const index of [
+      projectIndexPath(projectDir({ zigHome: home, projectRoot: repo })),
+      globalIndexPath(home),
+    ]
+  ) {
+    const raw = Deno.readTextFileSync(index);
+    assert.doesNotMatch(raw, /\\ud[89a-f]/i, index);
+    assert.match(raw, /"workflow_name": "wf\ufffd"/);
+  }
+  const listed = await referenceList(tmp.path, repo);
+  if (listed) assert.equal(listed.length, 2, "the reference reads the index");
+});
+
+// ------------------------------------------------------------ full disks
+
+for (const shared of [false, true]) {
+  const name =
+    `a short write on a full disk is cut back to the last complete line (${
+      shared ? "shared" : "own"
+    } writer)`;
+  Deno.test(name, async () => {
+    using disk = mountTmpfs("64k", name);
+    if (!disk) return;
+    const spare = join(disk.path, "spare"); // to free space later
+    Deno.writeFileSync(spare, new Uint8Array(4 * PAGE));
+    const w = testWriter(disk.path, {
+      shared,
+      clock: () => "2026-01-01T00:00:00.123456+00:00", // sizes that never vary
+    });
+    const line = "x".repeat(1000);
+    let written = 0;
+    let failure: unknown;
+    try {
+      for (;;) {
+        w.stepOutput({ stepName: "s", stream: "stdout", line });
+        written++;
+      }
+    } catch (error) {
+      failure = error;
+    }
+    const text = Deno.readTextFileSync(w.logPath);
+    assert.ok(text.endsWith("}\n"), "the log ends with a complete line");
+    assert.equal(await assertReferenceReads(w.logPath) === 0, false);
+    assert.ok(failure instanceof ZigError, String(failure));
+    assert.match(
+      failure.message,
+      /No space left on device.*; removed the \d+ bytes of the event that were written/,
+    );
+    let events = await readSessionEvents(w.logPath);
+    assert.equal(events.length, 1 + written);
+    // Space again: the writer goes on where it was, seq without a gap.
+    Deno.removeSync(spare);
+    w.ended("failure", 1);
+    events = await readSessionEvents(w.logPath);
+    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+    assert.equal(events.at(-1)?.type, "zig_session_ended");
+  });
+}
+
+Deno.test("on a disk already full, create fails, says so and leaves no log", () => {
+  const name = "on a disk already full, create fails";
+  using disk = mountTmpfs("64k", name);
+  if (!disk) return;
+  fillUp(disk.path);
+  let failure: unknown;
+  try {
+    testWriter(disk.path);
+  } catch (error) {
+    failure = error;
+  }
+  const sessions = join(disk.path, "projects", "p", "logs", "sessions");
+  assert.deepEqual([...Deno.readDirSync(sessions)], [], "no log left");
+  assert.ok(failure instanceof ZigError, String(failure));
+  assert.match(
+    failure.message,
+    /No space left on device.*: session \S+ was not started and its log removed/,
+  );
+});
+
+Deno.test("an index that cannot be written is reported; the session goes on and reindex restores it", async () => {
+  const name = "an index that cannot be written is reported";
+  using disk = mountTmpfs("64k", name);
+  if (!disk) return;
+  const filler = fillUp(disk.path, 1); // one page: the log's, none for an index
+  const problems: SessionProblem[] = [];
+  const w = testWriter(disk.path, { onProblem: (p) => problems.push(p) });
+  w.stepOutput({ stepName: "s", stream: "stdout", line: "recorded" });
+  w.ended("success", 1);
+  const project = projectIndexPath(join(disk.path, "projects", "p"));
+  assert.ok(problems.length >= 2, JSON.stringify(problems));
+  for (const index of [project, globalIndexPath(disk.path)]) {
+    const told = problems.filter((p) => p.path === index);
+    assert.ok(told.length > 0, `the failure on ${index} is reported`);
+    assert.ok(told.every((p) => p.kind === "index_not_updated"));
+    assert.match(
+      told[0].message,
+      /is not up to date in the index .*No space left on device.*its log .* is the record, zig-session reindex brings the index up to date/,
+    );
+  }
+  assert.ok(await assertReferenceReads(w.logPath) !== 0);
+  const events = await readSessionEvents(w.logPath);
+  assert.deepEqual(events.map((e) => e.type), [
+    "zig_session_started",
+    "step_output",
+    "zig_session_ended",
+  ]);
+  Deno.removeSync(filler);
+  rebuildIndex(project);
+  const entry = loadProjectIndex(project).sessions[0];
+  assert.equal(entry.zig_session_id, w.sessionId);
+  assert.equal(entry.status, "success");
+});
+
+// ---------------------------------------------------- nothing after the end
+
+Deno.test("appending to an ended session is refused under the log's lock", async () => {
+  using tmp = tempDir();
+  const first = testWriter(tmp.path, { shared: true });
+  const second = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: first.logPath,
+  });
+  second.stepOutput({ stepName: "s", stream: "stdout", line: "before" });
+  first.ended("success", 1);
+  const refused = (e: unknown) =>
+    e instanceof ZigError &&
+    /Cannot write to session \S+: it has already ended \(success\) in ".*", and nothing is written after a session's end/
+      .test(e.message);
+  assert.throws(
+    () => second.stepOutput({ stepName: "s", stream: "stdout", line: "late" }),
+    refused,
+  );
+  assert.equal(second.open, false, "the refused writer is closed");
+  assert.throws(() => second.heartbeat(), /closed or the session has ended/);
+  assert.throws(
+    () => SessionWriter.attach({ zigHome: tmp.path, logPath: first.logPath }),
+    refused,
+  );
+  const events = await readSessionEvents(first.logPath);
+  assert.equal(events.at(-1)?.type, "zig_session_ended");
+  assert.equal(events.length, 3);
 });

@@ -69,7 +69,7 @@ export async function demo(argv: string[], parent: Context): Promise<number> {
     if (code !== 0) return code;
   }
   say(`zig-session end ${id.slice(0, 8)}`);
-  end([id], ctx);
+  await end([id], ctx);
   say("zig-session list");
   list([], ctx);
   say(`zig-session show ${id.slice(0, 8)}`);

@@ -199,8 +199,8 @@ export const VERIFY: CommandSpec = {
   details:
     `Checks each log: every line parses, seq runs 1, 2, 3... with no gap, no torn
 last line, a zig_session_started first and a zig_session_ended last (unless
-the session is still running); and each index against the logs. Exits 1 if
-anything is wrong.
+the session is still running) with nothing after it; and each index against
+the logs. Exits 1 if anything is wrong.
 
 With --repair, a torn last line is moved into <log>.torn-<time> beside the log
 (never deleted) and the log cut back to its last complete line; then the
@@ -227,6 +227,8 @@ async function checkLog(logPath: string): Promise<LogCheck> {
   let expected = 1;
   let first = true;
   let last: Record<string, unknown> | undefined;
+  let endLine: number | undefined;
+  const afterEnd: number[] = [];
   const fileId = basename(logPath, ".jsonl");
   for await (
     const { text, line } of streamSessionLines(logPath, {
@@ -263,7 +265,15 @@ async function checkLog(logPath: string): Promise<LogCheck> {
       );
     }
     check.sessionId ??= String(event.zig_session_id);
+    if (endLine !== undefined) afterEnd.push(line);
+    else if (event.type === "zig_session_ended") endLine = line;
     last = event;
+  }
+  if (afterEnd.length > 0) {
+    const [at, count] = [afterEnd[0], afterEnd.length];
+    check.problems.push(
+      `line ${at}: ${count} event(s) written after the session ended at line ${endLine}`,
+    );
   }
   for (const p of lineProblems) {
     if (p.kind === "torn_line") {

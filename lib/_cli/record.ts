@@ -3,7 +3,9 @@ import { basename } from "node:path";
 import {
   SessionCoordinator,
   SessionWriter,
+  streamSessionEvents,
   summarizeLog,
+  truncateText,
   ZigError,
   zigHome,
 } from "../../mod.ts";
@@ -59,6 +61,11 @@ export const RECORD: CommandSpec = {
 step_completed or step_failed, and ends the session success or failure.
 Prints the session id on stderr when it starts. Exits with CMD's exit code
 (128+signal when it was killed, 127 when it could not start).
+
+When the session cannot be started (a disk already full), CMD is not run
+(exit 1). When events cannot be written while CMD runs (the disk filled up,
+or zig-session end --force ended the session), CMD still runs to its end and
+record says that the record is incomplete (exit 1 if CMD succeeded).
 
 SIGINT, SIGTERM and SIGHUP are forwarded to CMD (a second one kills it); the
 session is then recorded as failure.
@@ -159,6 +166,35 @@ export class OutputLines {
   }
 }
 
+/**
+ * The events a `record` could not write (a full disk, a session ended by
+ * another process): the command keeps running, and the loss is told at the end.
+ */
+class Losses {
+  count = 0;
+  first: string | undefined;
+
+  /** Runs one write; counts it as lost when it throws. */
+  write(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.count++;
+      this.first ??= error instanceof Error ? error.message : String(error);
+    }
+  }
+}
+
+/** Rethrows a failure before the command ran, saying that it did not run. */
+function notRun(error: unknown, command: string): never {
+  if (!(error instanceof ZigError)) throw error;
+  throw new ZigError(`${error.message}; "${command}" was not run`, {
+    kind: error.kind,
+    path: error.path,
+    cause: error,
+  });
+}
+
 async function pump(
   stream: ReadableStream<Uint8Array>,
   options: {
@@ -166,11 +202,12 @@ async function pump(
     stepName: string;
     name: OutputStream;
     passThrough?: typeof Deno.stdout;
+    losses: Losses;
   },
 ): Promise<void> {
-  const { writer, stepName, name, passThrough } = options;
+  const { writer, stepName, name, passThrough, losses } = options;
   const lines = new OutputLines((line) =>
-    writer.stepOutput({ stepName, stream: name, line })
+    losses.write(() => writer.stepOutput({ stepName, stream: name, line }))
   );
   let passing = passThrough !== undefined;
   for await (const chunk of stream) {
@@ -258,7 +295,6 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
       logPath: found.logPath,
       onProblem: warn(ctx),
     });
-    if (tier !== undefined) writer.tierStarted(tier, [stepName]);
     const secs = Math.max(1, Math.ceil(heartbeatMs / 1000));
     heartbeat = setInterval(() => {
       try {
@@ -269,36 +305,47 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
     }, heartbeatMs);
     Deno.unrefTimer(heartbeat as unknown as number);
   } else {
-    writer = SessionWriter.create({
-      zigHome: home,
-      cwd: ctx.cwd,
-      workflowName: stringFlag(parsed, "workflow") ?? "record",
-      workflowPath: commandLine,
-      prompt: stringFlag(parsed, "prompt") ?? null,
-      tierCount: (tier ?? 0) + 1,
-      shared: true,
-      onProblem: warn(ctx),
-    });
+    try {
+      writer = SessionWriter.create({
+        zigHome: home,
+        cwd: ctx.cwd,
+        workflowName: stringFlag(parsed, "workflow") ?? "record",
+        workflowPath: commandLine,
+        prompt: stringFlag(parsed, "prompt") ?? null,
+        tierCount: (tier ?? 0) + 1,
+        shared: true,
+        onProblem: warn(ctx),
+      });
+    } catch (error) {
+      notRun(error, commandLine);
+    }
     coordinator = SessionCoordinator.start(writer, {
       heartbeatMs,
       handleSignals: false,
     });
-    writer.tierStarted(tier ?? 0, [stepName]);
   }
   ctx.err.write(`zig-session: session ${writer.sessionId}\n`);
 
   let status: SessionStatus = "failure";
   let exitCode = 1;
+  const losses = new Losses();
   const started = performance.now();
   try {
-    writer.stepStarted({
-      stepName,
-      tierIndex: tier ?? 0,
-      zagSessionId: crypto.randomUUID(),
-      zagCommand: commandLine,
-      model: stringFlag(parsed, "model") ?? null,
-      promptPreview: (stringFlag(parsed, "prompt") ?? "").slice(0, 200),
-    });
+    try {
+      if (coordinator || tier !== undefined) {
+        writer.tierStarted(tier ?? 0, [stepName]);
+      }
+      writer.stepStarted({
+        stepName,
+        tierIndex: tier ?? 0,
+        zagSessionId: crypto.randomUUID(),
+        zagCommand: commandLine,
+        model: stringFlag(parsed, "model") ?? null,
+        promptPreview: truncateText(stringFlag(parsed, "prompt") ?? "", 200),
+      });
+    } catch (error) {
+      notRun(error, commandLine);
+    }
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(command[0], {
@@ -314,12 +361,14 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
         : `cannot run "${command[0]}": ${
           error instanceof Error ? error.message : String(error)
         }`;
-      writer.stepFailed({
-        stepName,
-        exitCode: null,
-        attempt: 1,
-        error: `spawn failed: ${reason}`,
-      });
+      losses.write(() =>
+        writer.stepFailed({
+          stepName,
+          exitCode: null,
+          attempt: 1,
+          error: `spawn failed: ${reason}`,
+        })
+      );
       ctx.err.write(`zig-session: ${reason}\n`);
       exitCode = error instanceof Deno.errors.NotCapable ? 1 : 127;
       return exitCode;
@@ -352,49 +401,64 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
           stepName,
           name: "stdout",
           passThrough: quiet ? undefined : Deno.stdout,
+          losses,
         }),
         pump(child.stderr, {
           writer,
           stepName,
           name: "stderr",
           passThrough: quiet ? undefined : Deno.stderr,
+          losses,
         }),
       ]);
       const durationMs = Math.round(performance.now() - started);
       if (result.signal) {
         exitCode = 128 + (SIGNAL_NUMBERS[result.signal] ?? 0);
-        writer.stepFailed({
-          stepName,
-          exitCode: null,
-          attempt: 1,
-          error: `killed by ${result.signal}`,
-        });
+        losses.write(() =>
+          writer.stepFailed({
+            stepName,
+            exitCode: null,
+            attempt: 1,
+            error: `killed by ${result.signal}`,
+          })
+        );
       } else if (result.code === 0) {
         exitCode = 0;
-        writer.stepCompleted({ stepName, exitCode: 0, durationMs });
+        losses.write(() =>
+          writer.stepCompleted({ stepName, exitCode: 0, durationMs })
+        );
         if (interruptedBy === undefined) status = "success";
       } else {
         exitCode = result.code;
-        writer.stepFailed({
-          stepName,
-          exitCode: result.code,
-          attempt: 1,
-          error: interruptedBy
-            ? `interrupted by ${interruptedBy}, exited with code ${result.code}`
-            : `exited with code ${result.code}`,
-        });
+        losses.write(() =>
+          writer.stepFailed({
+            stepName,
+            exitCode: result.code,
+            attempt: 1,
+            error: interruptedBy
+              ? `interrupted by ${interruptedBy}, exited with code ${result.code}`
+              : `exited with code ${result.code}`,
+          })
+        );
       }
     } finally {
       for (const [signal, listener] of listeners) {
         Deno.removeSignalListener(signal, listener);
       }
     }
-    return exitCode;
   } finally {
     clearInterval(heartbeat);
-    if (coordinator) coordinator.finish(status);
+    if (coordinator) losses.write(() => coordinator.finish(status));
     else writer.close();
   }
+  if (losses.count > 0) {
+    // Said plainly, and never a success: the command ran, its record did not.
+    ctx.err.write(
+      `zig-session: the record of session ${writer.sessionId} is incomplete: ${losses.count} event(s) could not be written (${losses.first})\n`,
+    );
+    if (exitCode === 0) exitCode = 1;
+  }
+  return exitCode;
 }
 
 export const START: CommandSpec = {
@@ -436,15 +500,47 @@ export function start(argv: string[], ctx: Context): number {
 export const END: CommandSpec = {
   name: "end",
   summary: "end a session started with zig-session start",
-  usage: "Usage: zig-session end ID [--status success|failure]",
+  usage: "Usage: zig-session end ID [--status success|failure] [--force]",
   details: `Writes zig_session_ended (default status: success) and stamps both
-indexes. The duration is the time since the session started.`,
-  options: { status: { type: "string" } },
+indexes. The duration is the time since the session started.
+
+Refuses, listing them, while steps of the session are still running (a
+step_started with no step_completed, step_failed or step_skipped yet): wait
+for them, or end it anyway with --force. Nothing is written after a session's
+end: a step still running then cannot record the rest of its events.
+
+Options:
+  --status S          success (default) or failure
+  --force             end the session even though steps are still running`,
+  options: { status: { type: "string" }, force: { type: "boolean" } },
   positionals: true,
 };
 
+/** Steps started in a log with no step_completed, step_failed or step_skipped yet. */
+async function runningSteps(logPath: string): Promise<string[]> {
+  const running = new Map<string, string[]>(); // step name -> start times
+  for await (
+    const event of streamSessionEvents(logPath, { onProblem: () => {} })
+  ) {
+    if (event.type === "step_started") {
+      running.set(event.step_name, [
+        ...running.get(event.step_name) ?? [],
+        event.ts,
+      ]);
+    } else if (
+      event.type === "step_completed" || event.type === "step_failed" ||
+      event.type === "step_skipped"
+    ) {
+      running.get(event.step_name)?.shift();
+    }
+  }
+  return [...running].flatMap(([name, times]) =>
+    times.map((ts) => `${name} (started ${ts})`)
+  );
+}
+
 /** `zig-session end`. */
-export function end(argv: string[], ctx: Context): number {
+export async function end(argv: string[], ctx: Context): Promise<number> {
   const parsed = parseCommand(END, { argv, ctx });
   if (!parsed) return 0;
   const status = stringFlag(parsed, "status") ?? "success";
@@ -463,6 +559,17 @@ export function end(argv: string[], ctx: Context): number {
       `Session ${found.entry.zig_session_id} has already ended (${ended})`,
       { kind: "io", path: found.logPath },
     );
+  }
+  if (parsed.values.force !== true) {
+    const running = await runningSteps(found.logPath);
+    if (running.length > 0) {
+      ctx.err.write(
+        `zig-session: session ${found.entry.zig_session_id} has ${running.length} step(s) still running: ${
+          running.join(", ")
+        }; wait for them to finish, or end it anyway with --force\n`,
+      );
+      return 1;
+    }
   }
   const writer = SessionWriter.attach({
     zigHome: ctx.zigHome,

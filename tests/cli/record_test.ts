@@ -1,8 +1,17 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readSessionEvents } from "../../mod.ts";
+import {
+  loadProjectIndex,
+  projectDir,
+  projectIndexPath,
+  readSessionEvents,
+  type SessionLogEvent,
+} from "../../mod.ts";
 import { tempDir } from "../_helpers.ts";
-import { runCli, workspace } from "./_helpers.ts";
+import { cliProcess, runCli, workspace } from "./_helpers.ts";
+import { join } from "node:path";
+import { assertReferenceReads } from "../_reference.ts";
+import { fillUp, mountTmpfs } from "../_tmpfs.ts";
 
 Deno.test("record --heartbeat 0s: usage error, and no session created", async () => {
   using tmp = tempDir();
@@ -55,4 +64,133 @@ Deno.test("record of a command that does not exist: command not found, exit 127"
   assert.ok(failed?.type === "step_failed");
   assert.equal(failed.error, "spawn failed: command not found: nosuchcmd-xyz");
   assert.equal(failed.exit_code, null);
+});
+
+function idFrom(stderr: string): string {
+  const m = /session ([0-9a-f-]{36})/.exec(stderr);
+  assert.ok(m, `no session id in: ${stderr}`);
+  return m[1];
+}
+
+function logOf(project: string, id: string): string {
+  return join(project, "logs", "sessions", `${id}.jsonl`);
+}
+
+/** A zig home on a small tmpfs, and a git repository outside it. */
+function homeOnDisk(disk: string, root: string) {
+  const repo = join(root, "repo");
+  Deno.mkdirSync(join(repo, ".git"), { recursive: true });
+  const project = projectDir({ zigHome: disk, projectRoot: repo });
+  return { project, opts: { home: disk, cwd: repo } };
+}
+
+function sessionLogs(project: string): string[] {
+  try {
+    return [...Deno.readDirSync(join(project, "logs", "sessions"))]
+      .map((e) => e.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}
+
+Deno.test("record: the prompt preview is cut at 200 characters, never inside an emoji", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const prompt = `${"a".repeat(199)}😀 tail`;
+  const r = await runCli(
+    ["record", "--quiet", "--prompt", prompt, "--", "echo", "hi"],
+    w.opts,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const log = logOf(w.project, idFrom(r.stderr));
+  assert.ok(await assertReferenceReads(log) !== 0);
+  const events = await readSessionEvents(log);
+  const step = events.find((e) => e.type === "step_started");
+  assert.ok(step?.type === "step_started");
+  assert.equal(step.prompt_preview, `${"a".repeat(199)}😀`);
+  assert.equal(
+    events[0].type === "zig_session_started" && events[0].prompt,
+    prompt,
+  );
+});
+
+Deno.test("record on a disk already full says so and does not run the command", async () => {
+  const name = "record on a disk already full";
+  using disk = mountTmpfs("64k", name);
+  if (!disk) return;
+  using tmp = tempDir();
+  const { project, opts } = homeOnDisk(disk.path, tmp.path);
+  fillUp(disk.path);
+  const marker = join(tmp.path, "ran");
+  const r = await runCli(["record", "--", "touch", marker], opts);
+  assert.equal(r.code, 1);
+  assert.throws(() => Deno.statSync(marker), Deno.errors.NotFound);
+  assert.deepEqual(sessionLogs(project), [], "no empty log left behind");
+  assert.match(
+    r.stderr,
+    /No space left on device.*: session \S+ was not started and its log removed; "touch .*ran" was not run/,
+  );
+});
+
+Deno.test("record on a disk that fills up: the command runs to its end, the log stays readable, the loss is told", async () => {
+  const name = "record on a disk that fills up";
+  using disk = mountTmpfs("256k", name);
+  if (!disk) return;
+  using tmp = tempDir();
+  const { project, opts } = homeOnDisk(disk.path, tmp.path);
+  const marker = join(tmp.path, "finished");
+  const script = `i=0; while [ $i -lt 3000 ]; do echo "line $i ${
+    "x".repeat(100)
+  }"; i=$((i+1)); done; touch '${marker}'`;
+  const r = await cliProcess(
+    ["record", "--quiet", "--", "sh", "-c", script],
+    opts,
+  );
+  Deno.statSync(marker); // the command ran to its end
+  assert.equal(r.code, 1, "a command that succeeded, a record that did not");
+  assert.match(
+    r.stderr,
+    /the record of session \S+ is incomplete: \d+ event\(s\) could not be written \(Cannot append to the session log at .*No space left on device/,
+  );
+  const log = logOf(project, idFrom(r.stderr));
+  assert.ok(Deno.readTextFileSync(log).endsWith("\n"), "no partial line");
+  assert.ok(await assertReferenceReads(log) > 100);
+  const events = await readSessionEvents(log);
+  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+  const lines = events.filter((e) => e.type === "step_output");
+  assert.ok(lines.length > 100 && lines.length < 3000, `${lines.length}`);
+});
+
+Deno.test("record whose index cannot be written runs the command, warns, and keeps a complete log", async () => {
+  const name = "record whose index cannot be written";
+  using disk = mountTmpfs("64k", name);
+  if (!disk) return;
+  using tmp = tempDir();
+  const { project, opts } = homeOnDisk(disk.path, tmp.path);
+  const filler = fillUp(disk.path, 1); // a page for the log, none for an index
+  const r = await runCli(["record", "--quiet", "--", "echo", "hi"], opts);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /warning: Session \S+ is not up to date in the index .*index\.json .*No space left on device.*zig-session reindex brings the index up to date/,
+  );
+  const id = idFrom(r.stderr);
+  const log = logOf(project, id);
+  assert.ok(await assertReferenceReads(log) !== 0);
+  const events: SessionLogEvent[] = await readSessionEvents(log);
+  assert.deepEqual(events.map((e) => e.type), [
+    "zig_session_started",
+    "tier_started",
+    "step_started",
+    "step_output",
+    "step_completed",
+    "zig_session_ended",
+  ]);
+  Deno.removeSync(filler);
+  const again = await runCli(["reindex"], opts);
+  assert.equal(again.code, 0, again.stderr);
+  const entry = loadProjectIndex(projectIndexPath(project)).sessions[0];
+  assert.equal(entry?.zig_session_id, id);
+  assert.equal(entry.status, "success");
 });
