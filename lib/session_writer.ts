@@ -7,6 +7,7 @@
 import { dirname } from "node:path";
 import { ZigError } from "./error.ts";
 import { ensureDirSync, fsError } from "./_fs.ts";
+import { assertInsideHome, isSessionId, SESSION_ID_RULE } from "./_confine.ts";
 import { normalizeKind, serializeEvent } from "./_event_json.ts";
 import { putIndexEntry, stampIndexEntry } from "./_index_file.ts";
 import { lastEventOfFile } from "./_log_summary.ts";
@@ -197,9 +198,9 @@ export class SessionWriter {
     const project = projectDir({ ...options, zigHome: home });
     const clock = options.clock ?? nowTimestamp;
     const sessionId = (options.createId ?? (() => crypto.randomUUID()))();
-    if (!/^[A-Za-z0-9._-]+$/.test(sessionId)) {
+    if (!isSessionId(sessionId)) {
       throw new ZigError(
-        `Invalid session id "${sessionId}": use letters, digits, ".", "_" and "-" only`,
+        `Invalid session id "${sessionId}": ${SESSION_ID_RULE}`,
         { kind: "parse" },
       );
     }
@@ -213,6 +214,8 @@ export class SessionWriter {
       prompt: options.prompt ?? null,
       tier_count: options.tierCount,
     });
+    // Nothing is created through a symbolic link that leads out of the home.
+    assertInsideHome(sessionsDir(project), home);
     ensureDirSync(sessionsDir(project), home);
     const logPath = sessionLogPath(project, sessionId);
     let file: Deno.FsFile;

@@ -306,3 +306,54 @@ function existsSync(path: string): boolean {
     return false;
   }
 }
+
+Deno.test("an index that a symbolic link leads out of the zig home is neither read nor written through", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const outside = join(tmp.path, "outside");
+  Deno.mkdirSync(join(outside, "logs"), { recursive: true });
+  Deno.mkdirSync(home);
+  const secret = join(outside, "secret.json");
+  Deno.writeTextFileSync(secret, "root:x:0:0:SECRET\n");
+  Deno.symlinkSync(secret, globalIndexPath(home));
+  Deno.symlinkSync(join(outside, "logs"), join(home, "logs"));
+  const before = [...Deno.readDirSync(outside)].map((e) => e.name).sort();
+  const problems: SessionProblem[] = [];
+  const onProblem = (p: SessionProblem) => problems.push(p);
+  const refused = (path: string) => (e: unknown) =>
+    e instanceof ZigError && e.kind === "corrupt" &&
+    e.message.startsWith(`Refusing "${path}": it resolves to "${outside}`) &&
+    !e.message.includes("SECRET");
+  const global = globalIndexPath(home);
+  const project = projectIndexPath(home);
+  assert.throws(() => loadGlobalIndex(global, { onProblem }), refused(global));
+  assert.throws(
+    () => updateGlobalIndex(global, { onProblem, update() {} }),
+    refused(global),
+  );
+  assert.throws(() => rebuildIndex(global), refused(global));
+  assert.throws(() => loadProjectIndex(project), refused(project));
+  assert.throws(
+    () => saveProjectIndex(project, { sessions: [] }),
+    refused(project),
+  );
+  assert.throws(
+    () =>
+      SessionWriter.create({
+        zigHome: home,
+        projectRoot: undefined,
+        cwd: tmp.path,
+        workflowName: "w",
+        workflowPath: "w",
+        tierCount: 1,
+      }),
+    (e) => e instanceof ZigError && e.kind === "corrupt",
+  );
+  assert.deepEqual(problems, []);
+  assert.deepEqual(
+    [...Deno.readDirSync(outside)].map((e) => e.name).sort(),
+    before,
+  );
+  assert.deepEqual([...Deno.readDirSync(join(outside, "logs"))], []);
+  assert.equal(Deno.readTextFileSync(secret), "root:x:0:0:SECRET\n");
+});
