@@ -57,25 +57,82 @@ export function ensureDirSync(path: string, grant?: string): void {
 }
 
 /**
- * Runs `fn` while holding an exclusive lock on `lockPath` (created if
- * missing). The lock is an OS file lock, so it is released if the process dies.
+ * Opens a lock file for locking, never through a symbolic link, and creates
+ * it (and its folder) if missing. Deno has no `O_NOFOLLOW`, so: a new lock is
+ * created with `createNew` (`O_CREAT | O_EXCL`, which never follows a link and
+ * fails on a dangling one); an existing one must be a regular file by
+ * `lstat`, and the file opened must be that same file (device and inode by
+ * `fstat`), else a link swapped in between was followed: it is closed
+ * unwritten and the open tried again.
  */
-export function withLockSync<T>(lockPath: string, fn: () => T): T {
-  const grant = dirname(lockPath);
-  let lock: Deno.FsFile;
-  try {
-    lock = Deno.openSync(lockPath, { create: true, write: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      ensureDirSync(grant, grant);
-      return withLockSync(lockPath, fn);
-    }
-    throw fsError(error, {
+export function openLockFileSync(lockPath: string): Deno.FsFile {
+  const dir = dirname(lockPath);
+  const failure = (error: unknown) =>
+    fsError(error, {
       action: "open the lock file",
       path: lockPath,
-      grant,
+      grant: dir,
     });
+  let madeDir = false;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return Deno.openSync(lockPath, { createNew: true, write: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound && !madeDir) {
+        ensureDirSync(dir, dir);
+        madeDir = true;
+        continue;
+      }
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw failure(error);
+    }
+    let seen: Deno.FileInfo;
+    try {
+      seen = Deno.lstatSync(lockPath);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue; // removed meanwhile
+      throw failure(error);
+    }
+    if (!seen.isFile) {
+      const what = seen.isSymlink
+        ? "a symbolic link, and lock files are never opened through one"
+        : seen.isDirectory
+        ? "a directory"
+        : "not a regular file";
+      throw new ZigError(
+        `Cannot use the lock file "${lockPath}": it is ${what}; remove it (no process needs it while no zig-session command runs)`,
+        { kind: "io", path: lockPath },
+      );
+    }
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(lockPath, { write: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw failure(error);
+    }
+    let opened: Deno.FileInfo;
+    try {
+      opened = file.statSync();
+    } catch (error) {
+      file.close();
+      throw failure(error);
+    }
+    if (opened.dev === seen.dev && opened.ino === seen.ino) return file;
+    file.close(); // not the file lstat saw: something was swapped in
   }
+  throw new ZigError(
+    `Cannot use the lock file "${lockPath}": it kept changing while it was opened; check what else writes in "${dir}"`,
+    { kind: "io", path: lockPath },
+  );
+}
+
+/**
+ * Runs `fn` while holding an exclusive lock on `lockPath` (created if
+ * missing, never through a symbolic link). The lock is an OS file lock, so it
+ * is released if the process dies.
+ */
+export function withLockSync<T>(lockPath: string, fn: () => T): T {
+  const lock = openLockFileSync(lockPath);
   try {
     lock.lockSync(true);
     return fn();
@@ -94,7 +151,8 @@ let tempCounter = 0;
 export function replaceFileSync(path: string, text: string): void {
   const temp = `${path}.tmp-${Deno.pid}-${++tempCounter}`;
   try {
-    Deno.writeTextFileSync(temp, text);
+    // createNew: a file or link already at the temporary name is never followed.
+    Deno.writeTextFileSync(temp, text, { createNew: true });
     Deno.renameSync(temp, path);
   } catch (error) {
     try {

@@ -11,6 +11,7 @@ import {
   withLockSync,
 } from "./_fs.ts";
 import { summarizeLog } from "./log_summary.ts";
+import { assertInsideHome, escapeOf, homeOfIndex } from "./_confine.ts";
 import { reportProblem } from "./_problems.ts";
 import { compareTimestamps } from "./timestamp.ts";
 import type {
@@ -204,7 +205,14 @@ function readLocked(
   return { index };
 }
 
+/**
+ * The lock of an index. Every locked operation on an index starts here, so
+ * this is where the index is checked to lie inside its zig home after
+ * resolving symbolic links: nothing beside it (lock, temporary file, corrupt
+ * copy) is then read or written through a link that leads out of the home.
+ */
 export function lockPath(path: string): string {
+  assertInsideHome(path, homeOfIndex(path));
   return `${path}.lock`;
 }
 
@@ -213,6 +221,7 @@ export function loadIndex(
   options: IndexOptions & { scope: Scope },
 ) {
   const { scope } = options;
+  assertInsideHome(path, homeOfIndex(path));
   const text = readTextIfExistsSync(path);
   if (text === undefined) return { sessions: [] };
   const parsed = parseIndex(text, scope);
@@ -381,8 +390,10 @@ function spliceReplace(
   return replaceBlock(text, { ...block, entry });
 }
 
-function listLogs(dir: string): string[] {
+/** The logs in `dir`; none when `dir` resolves outside the zig home. */
+function listLogs(dir: string, home: string): string[] {
   const logs: string[] = [];
+  if (escapeOf(dir, home) !== undefined) return logs; // never read
   try {
     for (const item of Deno.readDirSync(dir)) {
       if (item.isFile && item.name.endsWith(".jsonl")) {
@@ -398,7 +409,7 @@ function listLogs(dir: string): string[] {
 
 /** Every session log under a zig home, by project dir. */
 function allLogs(home: string): Array<{ project: string; log: string }> {
-  const found = listLogs(join(home, "logs", "sessions")).map((log) => ({
+  const found = listLogs(join(home, "logs", "sessions"), home).map((log) => ({
     project: home,
     log,
   }));
@@ -408,7 +419,7 @@ function allLogs(home: string): Array<{ project: string; log: string }> {
       for (const item of Deno.readDirSync(projects)) {
         if (!item.isDirectory) continue;
         const project = join(projects, item.name);
-        for (const log of listLogs(join(project, "logs", "sessions"))) {
+        for (const log of listLogs(join(project, "logs", "sessions"), home)) {
           found.push({ project, log });
         }
       }
@@ -451,7 +462,8 @@ export function buildIndex(path: string, scope: Scope): AnyIndex {
   const sessions: AnyEntry[] = [];
   if (scope === "project") {
     const project = dirname(dirname(path));
-    for (const log of listLogs(join(dirname(path), "sessions"))) {
+    const home = homeOfIndex(path);
+    for (const log of listLogs(join(dirname(path), "sessions"), home)) {
       const f = factsOf(log);
       if (!f) continue;
       sessions.push({

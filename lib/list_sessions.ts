@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
 import { ZigError } from "./error.ts";
-import { existsSync } from "./_fs.ts";
+import { assertInsideHome, homeOfIndex, layoutOf } from "./_confine.ts";
 import {
   globalIndexPath,
   projectDir,
@@ -145,10 +144,12 @@ export function latestSession<T extends { started_at: string }>(
 }
 
 /**
- * Where a session's log is now. `log_path` is absolute and may come from
- * another machine; when it does not exist, the log is looked for where the
- * layout puts it: `<sessions dir>/<id>.jsonl` beside the given index, or under
- * the zig home.
+ * Where a session's log is: always where the zig home's layout puts it,
+ * `<sessions dir>/<id>.jsonl` beside the project index the entry came from,
+ * or, from the global index, in the project its `log_path` names. `log_path`
+ * itself is never opened (it may come from another machine, or lead anywhere):
+ * it must only have the shape of that session's log path. The log must lie
+ * inside the zig home after resolving symbolic links.
  *
  * @example Usage
  * ```ts
@@ -163,25 +164,22 @@ export function latestSession<T extends { started_at: string }>(
  * ```
  *
  * @param entry An index entry.
- * @param options The index it came from, or the zig home.
- * @returns The path of the log: `log_path` if it exists, else where the
- * layout puts it.
+ * @param options The index it came from, and the zig home (default: the one
+ * that index is in, else `$ZIG_HOME` and so on).
+ * @returns The path of the log, inside the zig home.
+ * @throws {ZigError} `corrupt` when the entry leads elsewhere: its id is no
+ * session id (letters, digits, `.`, `_`, `-`, not starting with `.`), its
+ * `log_path` is not `.../logs/sessions/<id>.jsonl`, or the log resolves
+ * outside the zig home through a symbolic link.
  */
 export function resolveLogPath(
   entry: { zig_session_id: string; log_path: string },
   options: ResolveLogPathOptions = {},
 ): string {
-  if (existsSync(entry.log_path)) return entry.log_path;
-  const file = `${entry.zig_session_id}.jsonl`;
-  if (options.indexPath && !options.indexPath.endsWith("sessions_index.json")) {
-    return join(dirname(options.indexPath), "sessions", file);
-  }
-  const home = options.indexPath
-    ? dirname(options.indexPath)
-    : zigHome(options);
-  const parts = entry.log_path.split(/[\\/]/);
-  const project = parts.length >= 5 && parts[parts.length - 5] === "projects"
-    ? join(home, "projects", parts[parts.length - 4])
-    : home;
-  return join(project, "logs", "sessions", file);
+  const home = options.zigHome !== undefined || !options.indexPath
+    ? zigHome(options)
+    : homeOfIndex(options.indexPath);
+  const layout = layoutOf(entry, { home, indexPath: options.indexPath });
+  assertInsideHome(layout.logPath, layout.home);
+  return layout.logPath;
 }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ZigError } from "./error.ts";
 import { fsError } from "./_fs.ts";
 
@@ -50,9 +50,39 @@ function readEnv(name: string): string | undefined {
   }
 }
 
+/** A home from a variable must be absolute: relative, it would differ per directory. */
+function absoluteFrom(name: string, value: string): string {
+  if (isAbsolute(value)) return value;
+  throw new ZigError(
+    `${name} "${value}" is a relative path, which would name a different zig home in each directory: set it to an absolute path, such as "${
+      resolve(value)
+    }"`,
+    { kind: "parse" },
+  );
+}
+
+/** Throws when the zig home exists and is no directory (`/dev/null`). */
+function directoryHome(home: string, source: string): string {
+  let isDirectory = true;
+  try {
+    isDirectory = Deno.statSync(home).isDirectory;
+  } catch (error) {
+    // Missing: created when first written. Not allowed to look: the
+    // operation itself will name the flag to add.
+    if (error instanceof Deno.errors.NotADirectory) isDirectory = false;
+  }
+  if (isDirectory) return home;
+  throw new ZigError(
+    `The zig home "${home}" (from ${source}) is not a directory: set ZIG_HOME to a directory, or pass zigHome`,
+    { kind: "io", path: home },
+  );
+}
+
 /**
  * The zig home: `options.zigHome`, else `$ZIG_HOME`, else `$HOME/.zig`, else
- * `$USERPROFILE/.zig`.
+ * `$USERPROFILE/.zig`. A relative `options.zigHome` is resolved against the
+ * working directory; a relative variable is refused, since it would name a
+ * different zig home in each directory.
  *
  * @example Usage
  * ```ts
@@ -64,20 +94,27 @@ function readEnv(name: string): string | undefined {
  *
  * @param options An explicit zig home, if any.
  * @returns The absolute path of the zig home.
- * @throws {ZigError} `not_found` when none of the variables is set.
+ * @throws {ZigError} `not_found` when none of the variables is set, `parse`
+ * when the one used is a relative path, `io` when the zig home exists but is
+ * not a directory.
  */
 export function zigHome(options: ZigHomeOptions = {}): string {
-  if (options.zigHome) return resolve(options.zigHome);
+  if (options.zigHome) {
+    return directoryHome(resolve(options.zigHome), "zigHome");
+  }
   const explicit = readEnv("ZIG_HOME");
-  if (explicit) return resolve(explicit);
-  const home = readEnv("HOME") || readEnv("USERPROFILE");
+  if (explicit) {
+    return directoryHome(absoluteFrom("ZIG_HOME", explicit), "ZIG_HOME");
+  }
+  const name = readEnv("HOME") ? "HOME" : "USERPROFILE";
+  const home = readEnv(name);
   if (!home) {
     throw new ZigError(
       "Cannot find the zig home: neither ZIG_HOME nor HOME (nor USERPROFILE) is set, set one of them or pass zigHome",
       { kind: "not_found" },
     );
   }
-  return join(home, ".zig");
+  return directoryHome(join(absoluteFrom(name, home), ".zig"), name);
 }
 
 /**

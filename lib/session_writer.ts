@@ -7,6 +7,7 @@
 import { dirname } from "node:path";
 import { ZigError } from "./error.ts";
 import { ensureDirSync, fsError } from "./_fs.ts";
+import { assertInsideHome, isSessionId, SESSION_ID_RULE } from "./_confine.ts";
 import { normalizeKind, serializeEvent, wellFormed } from "./_event_json.ts";
 import {
   type AnyEntry,
@@ -220,9 +221,9 @@ export class SessionWriter {
     const project = projectDir({ ...options, zigHome: home });
     const clock = options.clock ?? nowTimestamp;
     const sessionId = (options.createId ?? (() => crypto.randomUUID()))();
-    if (!/^[A-Za-z0-9._-]+$/.test(sessionId)) {
+    if (!isSessionId(sessionId)) {
       throw new ZigError(
-        `Invalid session id "${sessionId}": use letters, digits, ".", "_" and "-" only`,
+        `Invalid session id "${sessionId}": ${SESSION_ID_RULE}`,
         { kind: "parse" },
       );
     }
@@ -236,6 +237,8 @@ export class SessionWriter {
       prompt: options.prompt ?? null,
       tier_count: options.tierCount,
     });
+    // Nothing is created through a symbolic link that leads out of the home.
+    assertInsideHome(sessionsDir(project), home);
     ensureDirSync(sessionsDir(project), home);
     const logPath = sessionLogPath(project, sessionId);
     let file: Deno.FsFile;

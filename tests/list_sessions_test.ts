@@ -11,6 +11,7 @@ import {
   ZigError,
 } from "../mod.ts";
 import {
+  copyFixtureHome,
   FIXTURE_HOME,
   FIXTURE_PROJECT,
   tempDir,
@@ -95,9 +96,81 @@ Deno.test("a log_path from another machine falls back to the sessions dir", asyn
     assert.equal(events[0].zig_session_id, e.zig_session_id);
     assert.equal(resolveLogPath(e, { zigHome: FIXTURE_HOME }), path);
   }
-  // A path that exists is kept as it is.
+  // A log_path inside the home, where the layout puts it, is that path.
   assert.equal(
-    resolveLogPath({ zig_session_id: "x", log_path: viaProject }),
+    resolveLogPath(
+      { zig_session_id: entry.zig_session_id, log_path: viaProject },
+      { zigHome: FIXTURE_HOME },
+    ),
     viaProject,
   );
+});
+
+Deno.test("resolveLogPath never follows an entry out of the zig home", () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const project = join(home, "projects", "home-ada-src-shop");
+  const outside = join(tmp.path, "outside");
+  Deno.mkdirSync(join(outside, "logs", "sessions"), { recursive: true });
+  const [entry] = listSessions({
+    zigHome: home,
+    projectRoot: "/home/ada/src/shop",
+  });
+  const id = entry.zig_session_id;
+  const secret = join(outside, "secret.jsonl");
+  Deno.writeTextFileSync(secret, "{}\n");
+  const sources = [
+    { indexPath: projectIndexPath(project) },
+    { indexPath: globalIndexPath(home) },
+    { zigHome: home },
+    { indexPath: projectIndexPath(project), zigHome: home },
+  ];
+  const refused = (pattern: RegExp) => (e: unknown) =>
+    e instanceof ZigError && e.kind === "corrupt" && pattern.test(e.message);
+  for (const options of sources) {
+    // A log_path that exists but is not this session's log path.
+    assert.throws(
+      () => resolveLogPath({ zig_session_id: id, log_path: secret }, options),
+      refused(/is not followed: its log_path ".*secret\.jsonl" is not where/),
+    );
+    // An id that is a path.
+    for (
+      const bad of [
+        "../../../../../../../../../../" + outside.slice(1) + "/x",
+        ".hidden",
+        "a/b",
+        "..",
+      ]
+    ) {
+      assert.throws(
+        () =>
+          resolveLogPath({
+            zig_session_id: bad,
+            log_path: `/nowhere/logs/sessions/${bad}.jsonl`,
+          }, options),
+        refused(/is not followed: that is no session id/),
+        bad,
+      );
+    }
+    // A log_path shaped right but elsewhere is never opened: the layout's is.
+    const elsewhere = join(outside, "logs", "sessions", `${id}.jsonl`);
+    Deno.writeTextFileSync(elsewhere, "not this\n");
+    assert.equal(
+      resolveLogPath({ zig_session_id: id, log_path: elsewhere }, options)
+        .startsWith(home),
+      true,
+    );
+  }
+  // The sessions folder is a symbolic link out of the home.
+  const sessions = join(project, "logs", "sessions");
+  Deno.renameSync(sessions, join(outside, "moved"));
+  Deno.symlinkSync(join(outside, "moved"), sessions);
+  for (const options of sources) {
+    assert.throws(
+      () => resolveLogPath(entry, options),
+      refused(
+        /^Refusing ".*": it resolves to ".*outside.*moved.*", outside the zig home/,
+      ),
+    );
+  }
 });

@@ -8,6 +8,7 @@ import {
   sanitizeProjectPath,
   sessionLogPath,
   sessionsDir,
+  ZigError,
   zigHome,
 } from "../mod.ts";
 import { projectFile, runDeno, tempDir } from "./_helpers.ts";
@@ -109,5 +110,58 @@ Deno.test("without env access the error names the flag to add", async () => {
   assert.match(
     r.stdout,
     /^permission: .*--allow-env=ZIG_HOME,HOME,USERPROFILE/,
+  );
+});
+
+Deno.test("a relative ZIG_HOME (or HOME) is refused: it would be a different home in each directory", async () => {
+  using tmp = tempDir();
+  const script = projectFile("tests/workers/print_zig_home.ts");
+  for (
+    const [env, name, value] of [
+      [{ ZIG_HOME: "rel/zig" }, "ZIG_HOME", "rel/zig"],
+      [{ ZIG_HOME: ".zig", HOME: "/h" }, "ZIG_HOME", ".zig"],
+      [{ HOME: "home" }, "HOME", "home"],
+    ] as const
+  ) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-env", "--allow-read", script],
+      env,
+      clearEnv: true,
+      cwd: tmp.path,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(
+      new TextDecoder().decode(out.stdout),
+      `parse: ${name} "${value}" is a relative path, which would name a different zig home in each directory: set it to an absolute path, such as "${
+        join(tmp.path, value)
+      }"\n`,
+    );
+  }
+  // An explicit zigHome option is a path like any other: resolved once.
+  assert.equal(zigHome({ zigHome: "rel" }), join(Deno.cwd(), "rel"));
+});
+
+Deno.test("a zig home that is no directory is a clear error, not permission advice", async () => {
+  using tmp = tempDir();
+  const file = join(tmp.path, "a-file");
+  Deno.writeTextFileSync(file, "");
+  const script = projectFile("tests/workers/print_zig_home.ts");
+  for (const home of ["/dev/null", file, join(file, "below")]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-env", "--allow-read", script],
+      env: { ZIG_HOME: home },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(
+      new TextDecoder().decode(out.stdout),
+      `io: The zig home "${home}" (from ZIG_HOME) is not a directory: set ZIG_HOME to a directory, or pass zigHome\n`,
+    );
+  }
+  assert.throws(
+    () => zigHome({ zigHome: file }),
+    (e) => e instanceof ZigError && e.kind === "io" && e.path === file,
   );
 });

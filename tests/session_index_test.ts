@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   globalIndexPath,
   loadGlobalIndex,
@@ -18,6 +18,9 @@ import {
   copyFixtureHome,
   FIXTURE_HOME,
   FIXTURE_PROJECT,
+  projectFile,
+  RUN_WORKER,
+  runDeno,
   tempDir,
 } from "./_helpers.ts";
 
@@ -229,4 +232,128 @@ Deno.test("entries spliced in and stamped match a full serialization", () => {
     assert.deepEqual(statuses, ["success", "failure", null]);
   }
   writers[2].close();
+});
+
+Deno.test("a lock file that is a symbolic link is refused with a clear error, and nothing is created or changed through it", () => {
+  using tmp = tempDir();
+  const index = join(tmp.path, "zig", "logs", "index.json");
+  Deno.mkdirSync(dirname(index), { recursive: true });
+  const outside = join(tmp.path, "outside");
+  Deno.mkdirSync(outside);
+  const existing = join(outside, "existing");
+  Deno.writeTextFileSync(existing, "untouched");
+  const mtime = Deno.statSync(existing).mtime;
+  // Dangling (its target's folder exists), then to an existing file.
+  for (const target of [join(outside, "made.lock"), existing]) {
+    Deno.symlinkSync(target, `${index}.lock`);
+    assert.throws(
+      () => updateProjectIndex(index, { update() {} }),
+      (e) =>
+        e instanceof ZigError && e.kind === "io" &&
+        e.message ===
+          `Cannot use the lock file "${index}.lock": it is a symbolic link, and lock files are never opened through one; remove it (no process needs it while no zig-session command runs)`,
+    );
+    Deno.removeSync(`${index}.lock`);
+  }
+  assert.deepEqual([...Deno.readDirSync(outside)].map((e) => e.name), [
+    "existing",
+  ]);
+  assert.equal(Deno.readTextFileSync(existing), "untouched");
+  assert.deepEqual(Deno.statSync(existing).mtime, mtime);
+  assert.equal(existsSync(index), false, "the command never ran");
+});
+
+Deno.test("a lock file that is a directory is refused with a clear error", () => {
+  using tmp = tempDir();
+  const index = join(tmp.path, "logs", "index.json");
+  Deno.mkdirSync(`${index}.lock`, { recursive: true });
+  assert.throws(
+    () => rebuildIndex(index),
+    (e) =>
+      e instanceof ZigError && e.kind === "io" &&
+      e.message ===
+        `Cannot use the lock file "${index}.lock": it is a directory; remove it (no process needs it while no zig-session command runs)`,
+  );
+});
+
+Deno.test("a symbolic link at an index's temporary name is never written through", async () => {
+  using tmp = tempDir();
+  const index = join(tmp.path, "logs", "index.json");
+  Deno.mkdirSync(dirname(index), { recursive: true });
+  const target = join(tmp.path, "outside.txt");
+  Deno.writeTextFileSync(target, "untouched");
+  const r = await runDeno([
+    ...RUN_WORKER,
+    projectFile("tests/workers/save_through_temp_link.ts"),
+    index,
+    target,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^io: Cannot write the file at ".*index\.json"/);
+  assert.equal(Deno.readTextFileSync(target), "untouched");
+  assert.equal(existsSync(index), false);
+  assert.deepEqual(
+    [...Deno.readDirSync(dirname(index))].map((e) => e.name).sort(),
+    ["index.json.lock"],
+  );
+});
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("an index that a symbolic link leads out of the zig home is neither read nor written through", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const outside = join(tmp.path, "outside");
+  Deno.mkdirSync(join(outside, "logs"), { recursive: true });
+  Deno.mkdirSync(home);
+  const secret = join(outside, "secret.json");
+  Deno.writeTextFileSync(secret, "root:x:0:0:SECRET\n");
+  Deno.symlinkSync(secret, globalIndexPath(home));
+  Deno.symlinkSync(join(outside, "logs"), join(home, "logs"));
+  const before = [...Deno.readDirSync(outside)].map((e) => e.name).sort();
+  const problems: SessionProblem[] = [];
+  const onProblem = (p: SessionProblem) => problems.push(p);
+  const refused = (path: string) => (e: unknown) =>
+    e instanceof ZigError && e.kind === "corrupt" &&
+    e.message.startsWith(`Refusing "${path}": it resolves to "${outside}`) &&
+    !e.message.includes("SECRET");
+  const global = globalIndexPath(home);
+  const project = projectIndexPath(home);
+  assert.throws(() => loadGlobalIndex(global, { onProblem }), refused(global));
+  assert.throws(
+    () => updateGlobalIndex(global, { onProblem, update() {} }),
+    refused(global),
+  );
+  assert.throws(() => rebuildIndex(global), refused(global));
+  assert.throws(() => loadProjectIndex(project), refused(project));
+  assert.throws(
+    () => saveProjectIndex(project, { sessions: [] }),
+    refused(project),
+  );
+  assert.throws(
+    () =>
+      SessionWriter.create({
+        zigHome: home,
+        projectRoot: undefined,
+        cwd: tmp.path,
+        workflowName: "w",
+        workflowPath: "w",
+        tierCount: 1,
+      }),
+    (e) => e instanceof ZigError && e.kind === "corrupt",
+  );
+  assert.deepEqual(problems, []);
+  assert.deepEqual(
+    [...Deno.readDirSync(outside)].map((e) => e.name).sort(),
+    before,
+  );
+  assert.deepEqual([...Deno.readDirSync(join(outside, "logs"))], []);
+  assert.equal(Deno.readTextFileSync(secret), "root:x:0:0:SECRET\n");
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   globalIndexPath,
   loadGlobalIndex,
@@ -326,6 +326,67 @@ Deno.test("a session id that is taken is refused, the existing log untouched", (
     () => SessionWriter.create({ ...options, createId: () => "../evil" }),
     /Invalid session id/,
   );
+});
+
+Deno.test("session ids name no other file: no separator, no leading dot, no ..", () => {
+  using tmp = tempDir();
+  for (const id of ["..", ".", ".hidden", "a/b", "a\\b", ""]) {
+    assert.throws(
+      () =>
+        SessionWriter.create({
+          zigHome: tmp.path,
+          projectRoot: "/p",
+          workflowName: "w",
+          workflowPath: "w",
+          tierCount: 1,
+          createId: () => id,
+        }),
+      (e: unknown) =>
+        e instanceof ZigError &&
+        e.message ===
+          `Invalid session id "${id}": use letters, digits, ".", "_" and "-" only, not starting with "."`,
+      id,
+    );
+  }
+  assert.deepEqual([...Deno.readDirSync(tmp.path)], [], "nothing created");
+});
+
+Deno.test("a session is never created through a symbolic link that leads out of the zig home", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const outside = join(tmp.path, "outside");
+  Deno.mkdirSync(outside);
+  const options = {
+    zigHome: home,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+  };
+  // The projects folder, then the sessions folder, leads outside.
+  const projects = join(home, "projects");
+  const sessions = join(home, "projects", "p", "logs", "sessions");
+  for (const link of [projects, sessions]) {
+    Deno.mkdirSync(dirname(link), { recursive: true });
+    Deno.symlinkSync(outside, link);
+    assert.throws(
+      () => SessionWriter.create(options),
+      (e: unknown) =>
+        e instanceof ZigError && e.kind === "corrupt" &&
+        e.message.startsWith(`Refusing "${sessions}": it resolves to "`) &&
+        e.message.includes(`outside the zig home "${home}"`),
+    );
+    assert.deepEqual([...Deno.readDirSync(outside)], [], "nothing outside");
+    Deno.removeSync(link);
+  }
+  // A zig home that is itself a link is fine: its files are inside it.
+  const real = join(tmp.path, "real-home");
+  Deno.mkdirSync(real);
+  const linked = join(tmp.path, "linked-home");
+  Deno.symlinkSync(real, linked);
+  const w = SessionWriter.create({ ...options, zigHome: linked });
+  w.close();
+  assert.ok(w.logPath.startsWith(linked));
 });
 
 Deno.test("attached writers in several processes keep seq gapless and unique", async () => {

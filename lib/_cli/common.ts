@@ -1,5 +1,6 @@
 // Internal to the CLI: argument parsing, output, and what several commands
-// share. The CLI is built on the public module only (../../mod.ts).
+// share. The CLI is built on the public module only (../../mod.ts), plus the
+// internal confinement checks (../_confine.ts).
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import {
   findSession,
@@ -15,6 +16,8 @@ import {
   zigHome,
 } from "../../mod.ts";
 import type { AnySessionEntry, ProblemHandler } from "../../mod.ts";
+// Internal to the package: confinement to the zig home (one rule, one place).
+import { assertInsideHome } from "../_confine.ts";
 
 /** A command-line mistake: exit code 2 and a hint to `--help`. */
 export class UsageError extends Error {
@@ -276,12 +279,16 @@ export function instant(timestamp: string | null | undefined): bigint {
   return (timestamp ? parseTimestamp(timestamp) : undefined) ?? 0n;
 }
 
-/** Where a scope's index is, and the options to list it. */
+/**
+ * Where a scope's index is, and the options to list it. The index must lie
+ * inside the zig home after resolving symbolic links.
+ */
 export function scopeOf(ctx: Context, global: boolean) {
   const home = zigHome({ zigHome: ctx.zigHome });
   const indexPath = global
     ? globalIndexPath(home)
     : projectIndexPath(projectDir({ zigHome: home, cwd: ctx.cwd }));
+  assertInsideHome(indexPath, home);
   return {
     home,
     indexPath,
@@ -293,6 +300,26 @@ export function scopeOf(ctx: Context, global: boolean) {
 export function warn(ctx: Context): ProblemHandler {
   return (problem) =>
     ctx.err.write(`zig-session: warning: ${problem.message}\n`);
+}
+
+/**
+ * Where an entry's log is, inside the zig home; `undefined`, with a warning
+ * naming the entry, when the entry leads elsewhere (it is never followed).
+ */
+export function locateLog(
+  ctx: Context,
+  where: { entry: AnySessionEntry; scope: { home: string; indexPath: string } },
+): string | undefined {
+  try {
+    return resolveLogPath(where.entry, {
+      indexPath: where.scope.indexPath,
+      zigHome: where.scope.home,
+    });
+  } catch (error) {
+    if (!(error instanceof ZigError && error.kind === "corrupt")) throw error;
+    ctx.err.write(`zig-session: warning: skipped: ${error.message}\n`);
+    return undefined;
+  }
 }
 
 /** A session found from the command line, with where its log is. */
@@ -340,7 +367,10 @@ export function resolveSession(
       }
       return {
         entry,
-        logPath: resolveLogPath(entry, { indexPath: scope.indexPath }),
+        logPath: resolveLogPath(entry, {
+          indexPath: scope.indexPath,
+          zigHome: scope.home,
+        }),
       };
     } catch (error) {
       if (!(error instanceof ZigError && error.kind === "not_found")) {

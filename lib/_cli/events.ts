@@ -4,7 +4,6 @@ import {
   isKnownEventType,
   KNOWN_EVENT_TYPES,
   listSessions,
-  resolveLogPath,
   streamSessionLines,
 } from "../../mod.ts";
 import type { AnySessionEntry, SessionLogEvent } from "../../mod.ts";
@@ -14,6 +13,7 @@ import {
   instant,
   intFlag,
   listFlag,
+  locateLog,
   newestFirst,
   paint,
   parseCommand,
@@ -177,10 +177,10 @@ export async function listen(argv: string[], ctx: Context): Promise<number> {
     const active = newestFirst(
       listSessions(scope.list).filter((e) => !e.status),
     )
-      .map((entry) => ({
-        entry,
-        logPath: resolveLogPath(entry, { indexPath: scope.indexPath }),
-      }))
+      .map((entry) => ({ entry, logPath: locateLog(ctx, { entry, scope }) }))
+      .filter((s): s is { entry: AnySessionEntry; logPath: string } =>
+        s.logPath !== undefined
+      )
       .find((s) =>
         sessionState(s.entry, { logPath: s.logPath }).state === "running"
       );
@@ -378,10 +378,10 @@ export async function search(argv: string[], ctx: Context): Promise<number> {
     const scope = scopeOf(ctx, global);
     sessions = newestFirst(listSessions(scope.list))
       .filter((e) => since === undefined || instant(e.started_at) >= since)
-      .map((entry) => ({
-        entry,
-        logPath: resolveLogPath(entry, { indexPath: scope.indexPath }),
-      }));
+      .flatMap((entry) => {
+        const logPath = locateLog(ctx, { entry, scope });
+        return logPath === undefined ? [] : [{ entry, logPath }];
+      });
   }
   const typeNeedles = types.map((t) => `"type":"${t}"`);
   const json = parsed.values.json === true;

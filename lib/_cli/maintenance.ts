@@ -5,6 +5,7 @@ import {
   listSessions,
   loadGlobalIndex,
   loadProjectIndex,
+  projectDir,
   projectIndexPath,
   rebuildIndex,
   resolveLogPath,
@@ -21,6 +22,7 @@ import {
   type Context,
   instant,
   intFlag,
+  locateLog,
   newestFirst,
   paint,
   parseCommand,
@@ -31,6 +33,8 @@ import {
   stringFlag,
   warn,
 } from "./common.ts";
+// Internal to the package: confinement to the zig home.
+import { assertInsideHome, escapeOf, isSessionId } from "../_confine.ts";
 
 export const GC: CommandSpec = {
   name: "gc",
@@ -42,7 +46,9 @@ export const GC: CommandSpec = {
 end event) longer ago than --older-than (default 30d), always keeping the N
 newest sessions with --keep N. With only --keep, age does not matter. Open
 sessions are never touched. Without --force, only says what it would remove.
-Index entries are removed under the index lock.`,
+Index entries are removed under the index lock. An entry whose id or log_path
+leads out of the zig home is skipped, with a warning: nothing outside the zig
+home is ever deleted.`,
   options: {
     "older-than": { type: "string" },
     keep: { type: "string" },
@@ -51,8 +57,11 @@ Index entries are removed under the index lock.`,
   },
 };
 
-/** The project index a log belongs to: `<project>/logs/index.json`. */
-function indexOfLog(logPath: string): string {
+/**
+ * The project index of a log where the layout puts it (from
+ * `resolveLogPath`, never an entry's `log_path`): `<project>/logs/index.json`.
+ */
+function indexOfLayoutLog(logPath: string): string {
   return join(dirname(dirname(logPath)), "index.json");
 }
 
@@ -75,7 +84,9 @@ export function gc(argv: string[], ctx: Context): number {
     if (keep !== undefined && rank < keep) return;
     if (!entry.status || !entry.ended_at) return;
     if (cutoff !== undefined && instant(entry.ended_at) >= cutoff) return;
-    const logPath = resolveLogPath(entry, { indexPath: scope.indexPath });
+    // An entry leading out of the zig home is skipped, with a warning.
+    const logPath = locateLog(ctx, { entry, scope });
+    if (logPath === undefined) return;
     let size = 0;
     try {
       const summary = summarizeLog(logPath);
@@ -102,29 +113,43 @@ export function gc(argv: string[], ctx: Context): number {
     );
     return 0;
   }
-  const ids = new Set(doomed.map((d) => d.entry.zig_session_id));
+  const ids = new Set<string>();
   const byIndex = new Map<string, typeof doomed>();
   for (const d of doomed) {
-    const index = indexOfLog(d.logPath);
+    // The index the entry came from, or, from the global index, the project
+    // index the layout puts beside its log.
+    const index = scope.list.global
+      ? indexOfLayoutLog(d.logPath)
+      : scope.indexPath;
     byIndex.set(index, [...(byIndex.get(index) ?? []), d]);
   }
   const onProblem = warn(ctx);
   for (const [indexPath, group] of byIndex) {
-    const mine = new Set(group.map((d) => d.entry.zig_session_id));
     updateProjectIndex(indexPath, {
       onProblem,
       update(index) {
+        // Under the lock: delete the logs whose entries are going, each
+        // checked again to lie inside the zig home.
+        const mine = new Set<string>();
+        for (const d of group) {
+          try {
+            assertInsideHome(d.logPath, scope.home);
+            Deno.removeSync(d.logPath);
+          } catch (error) {
+            if (error instanceof ZigError) {
+              ctx.err.write(
+                `zig-session: warning: skipped: ${error.message}\n`,
+              );
+              continue;
+            }
+            if (!(error instanceof Deno.errors.NotFound)) throw error;
+          }
+          mine.add(d.entry.zig_session_id);
+          ids.add(d.entry.zig_session_id);
+        }
         index.sessions = index.sessions.filter((e) =>
           !mine.has(e.zig_session_id)
         );
-        // Under the lock: delete the logs whose entries are going.
-        for (const d of group) {
-          try {
-            Deno.removeSync(d.logPath);
-          } catch (error) {
-            if (!(error instanceof Deno.errors.NotFound)) throw error;
-          }
-        }
       },
     });
   }
@@ -134,7 +159,9 @@ export function gc(argv: string[], ctx: Context): number {
       index.sessions = index.sessions.filter((e) => !ids.has(e.zig_session_id));
     },
   });
-  ctx.out.write(`removed ${doomed.length} session(s), ${mb} MB\n`);
+  const gone = doomed.filter((d) => ids.has(d.entry.zig_session_id));
+  const goneMb = (gone.reduce((sum, d) => sum + d.size, 0) / 1e6).toFixed(1);
+  ctx.out.write(`removed ${gone.length} session(s), ${goneMb} MB\n`);
   return 0;
 }
 
@@ -170,13 +197,33 @@ and every project's index. Entries then point at where the logs are now.`,
   options: { global: { type: "boolean" } },
 };
 
+/**
+ * Why a project's index or logs may not be touched: its `logs` or
+ * `logs/sessions` folder resolves outside the zig home. `undefined` when both
+ * lie inside it.
+ */
+function outsideHome(indexPath: string, home: string): string | undefined {
+  for (const path of [join(dirname(indexPath), "sessions"), indexPath]) {
+    const escape = escapeOf(path, home);
+    if (escape !== undefined) {
+      return `"${path}" resolves to "${escape}", outside the zig home "${home}" (a symbolic link leads out of it): not read, not repaired`;
+    }
+  }
+  return undefined;
+}
+
 /** `zig-session reindex`. */
 export function reindex(argv: string[], ctx: Context): number {
   const parsed = parseCommand(REINDEX, { argv, ctx });
   if (!parsed) return 0;
   const global = parsed.values.global === true;
   const scope = scopeOf(ctx, false);
-  const indexes = global ? allProjectIndexes(scope.home) : [scope.indexPath];
+  const indexes = (global ? allProjectIndexes(scope.home) : [scope.indexPath])
+    .filter((path) => {
+      const escape = outsideHome(path, scope.home);
+      if (escape) ctx.err.write(`zig-session: warning: skipped: ${escape}\n`);
+      return escape === undefined;
+    });
   const bar = progress(ctx, "reindexing");
   for (const [i, path] of indexes.entries()) {
     bar.tick(i, indexes.length);
@@ -204,7 +251,9 @@ the logs. Exits 1 if anything is wrong.
 
 With --repair, a torn last line is moved into <log>.torn-<time> beside the log
 (never deleted) and the log cut back to its last complete line; then the
-indexes are rebuilt from the logs.`,
+indexes are rebuilt from the logs. Index entries and folders that lead out of
+the zig home are reported and never followed; --repair cuts only regular
+<id>.jsonl files with a single link.`,
   options: {
     global: { type: "boolean" },
     repair: { type: "boolean" },
@@ -294,7 +343,14 @@ async function checkLog(logPath: string): Promise<LogCheck> {
 /** Moves a torn tail into a file beside the log and cuts the log back. */
 function repairTorn(check: LogCheck, ctx: Context): void {
   const at = check.tornAt!;
-  const file = Deno.openSync(check.logPath, { read: true, write: true });
+  let file: Deno.FsFile;
+  try {
+    file = openForRepair(check.logPath, zigHome({ zigHome: ctx.zigHome }));
+  } catch (error) {
+    if (!(error instanceof ZigError)) throw error;
+    ctx.out.write(`${paint(ctx.out, "red")("✗")} ${error.message}\n`);
+    return;
+  }
   try {
     file.lockSync(true);
     const size = file.statSync().size;
@@ -319,15 +375,63 @@ function repairTorn(check: LogCheck, ctx: Context): void {
   }
 }
 
+/** Why an index entry is not followed, or `undefined` when it may be. */
+function leadsElsewhere(
+  entry: AnySessionEntry,
+  where: { indexPath: string; home: string },
+): string | undefined {
+  try {
+    resolveLogPath(entry, { indexPath: where.indexPath, zigHome: where.home });
+    return undefined;
+  } catch (error) {
+    if (error instanceof ZigError && error.kind === "corrupt") {
+      return error.message;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Opens a log to cut its torn tail: only a regular `<id>.jsonl` file with a
+ * single link (a hard link would cut another file too), in a `sessions`
+ * folder inside the zig home, and only the very file `lstat` saw.
+ */
+function openForRepair(logPath: string, home: string): Deno.FsFile {
+  const refuse = (why: string) =>
+    new ZigError(`Not repairing "${logPath}": ${why}`, {
+      kind: "corrupt",
+      path: logPath,
+    });
+  const name = basename(logPath);
+  if (
+    !name.endsWith(".jsonl") || !isSessionId(name.slice(0, -6)) ||
+    basename(dirname(logPath)) !== "sessions"
+  ) {
+    throw refuse("it is not a session log (<id>.jsonl in a sessions folder)");
+  }
+  assertInsideHome(logPath, home);
+  const seen = Deno.lstatSync(logPath);
+  if (!seen.isFile) throw refuse("it is not a regular file");
+  if ((seen.nlink ?? 1) > 1) {
+    throw refuse(
+      `it has ${seen.nlink} hard links, so cutting it would cut another file too`,
+    );
+  }
+  const file = Deno.openSync(logPath, { read: true, write: true });
+  const opened = file.statSync();
+  if (opened.dev !== seen.dev || opened.ino !== seen.ino) {
+    file.close();
+    throw refuse("it was replaced while it was opened");
+  }
+  return file;
+}
+
 /** `zig-session verify`. */
 export async function verify(argv: string[], ctx: Context): Promise<number> {
   const parsed = parseCommand(VERIFY, { argv, ctx });
   if (!parsed) return 0;
   const global = parsed.values.global === true;
   const home = zigHome({ zigHome: ctx.zigHome });
-  const indexes = global
-    ? allProjectIndexes(home)
-    : [scopeOf(ctx, false).indexPath];
   const red = paint(ctx.out, "red");
   const green = paint(ctx.out, "green");
   let bad = 0;
@@ -335,12 +439,26 @@ export async function verify(argv: string[], ctx: Context): Promise<number> {
     bad++;
     ctx.out.write(`${red("✗")} ${where}: ${problem}\n`);
   };
+  // A project whose logs lead out of the zig home is reported, never read.
+  const indexes =
+    (global
+      ? allProjectIndexes(home)
+      : [projectIndexPath(projectDir({ zigHome: home, cwd: ctx.cwd }))])
+      .filter((path) => {
+        const escape = outsideHome(path, home);
+        if (escape) say(dirname(path), escape);
+        return escape === undefined;
+      });
   const bar = progress(ctx, "verifying");
   const repairs: LogCheck[] = [];
-  const globalIds = new Set(
-    loadGlobalIndex(globalIndexPath(home), { onProblem: warn(ctx) }).sessions
-      .map((e) => e.zig_session_id),
-  );
+  const globalPath = globalIndexPath(home);
+  const globalEntries =
+    loadGlobalIndex(globalPath, { onProblem: warn(ctx) }).sessions;
+  const globalIds = new Set(globalEntries.map((e) => e.zig_session_id));
+  for (const entry of globalEntries) {
+    const problem = leadsElsewhere(entry, { indexPath: globalPath, home });
+    if (problem) say(globalPath, problem);
+  }
   let logs = 0;
   for (const indexPath of indexes) {
     const sessionsDir = join(dirname(indexPath), "sessions");
@@ -357,6 +475,12 @@ export async function verify(argv: string[], ctx: Context): Promise<number> {
     files.sort();
     const index = loadProjectIndex(indexPath, { onProblem: warn(ctx) });
     const entries = new Map(index.sessions.map((e) => [e.zig_session_id, e]));
+    for (const entry of index.sessions) {
+      const problem = leadsElsewhere(entry, { indexPath, home });
+      if (!problem) continue;
+      say(indexPath, problem);
+      entries.delete(entry.zig_session_id);
+    }
     for (const [i, logPath] of files.entries()) {
       bar.tick(i, files.length);
       logs++;

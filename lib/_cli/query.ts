@@ -11,6 +11,7 @@ import {
   formatDuration,
   instant,
   intFlag,
+  locateLog,
   newestFirstWithInstants,
   paint,
   parseCommand,
@@ -90,15 +91,23 @@ export function listed(
     if (
       options.since !== undefined && instant(entry.started_at) < options.since
     ) continue;
-    const locate = () => resolveLogPath(entry, { indexPath: scope.indexPath });
+    const locate = () =>
+      resolveLogPath(entry, {
+        indexPath: scope.indexPath,
+        zigHome: scope.home,
+      });
     // An ended session's state is in its entry: no need to find its log yet.
+    // One that leads out of the zig home is not followed: never heard from.
+    const running = entry.status ? undefined : locateLog(ctx, { entry, scope });
     const { state, lastTs } = entry.status
       ? { state: entry.status, lastTs: undefined }
-      : sessionState(entry, { logPath: locate(), now });
+      : running === undefined
+      ? { state: "abandoned" as const, lastTs: undefined }
+      : sessionState(entry, { logPath: running, now });
     if (options.statuses?.length && !options.statuses.includes(state)) continue;
     const end = entry.ended_at ?? (state === "running" ? undefined : lastTs);
     const endNs = end ? instant(end) : now;
-    let logPath: string | undefined;
+    let logPath = running;
     out.push({
       entry,
       get logPath() {
