@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { projectIndexPath, SessionWriter } from "../../mod.ts";
 import { runDeno, tempDir } from "../_helpers.ts";
-import { CLI, CONFIG, ourStderr, workspace } from "./_helpers.ts";
+import { CLI, CLI_FLAGS, CONFIG, ourStderr, workspace } from "./_helpers.ts";
 
 function recordOne(w: ReturnType<typeof workspace>): void {
   SessionWriter.create({
@@ -66,11 +66,7 @@ Deno.test("a lock file the user may not open is a clear permission error", async
       "--regid=65534",
       "--clear-groups",
       Deno.execPath(),
-      "run",
-      "--no-prompt",
-      "--config",
-      CONFIG,
-      "-P=cli",
+      ...CLI_FLAGS,
       CLI,
       "reindex",
     ],
