@@ -17,6 +17,7 @@ import {
   stringFlag,
   table,
   UsageError,
+  visible,
   warn,
 } from "./common.ts";
 import { listed } from "./query.ts";
@@ -168,7 +169,7 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
   const wRows = workflowRows.map((
     r,
   ) => [
-    r.workflow,
+    visible(r.workflow),
     String(r.runs),
     rate(r.failure_rate),
     ms(r.median_ms),
@@ -180,8 +181,8 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
     const sRows = stepRows.map((
       r,
     ) => [
-      r.workflow,
-      r.step,
+      visible(r.workflow),
+      visible(String(r.step)),
       String(r.runs),
       rate(r.failure_rate),
       ms(r.median_ms),
@@ -234,7 +235,9 @@ export async function wait(argv: string[], ctx: Context): Promise<number> {
   const results: Array<string | undefined> = found.map(() => undefined);
   const report = (i: number, result: string) => {
     results[i] = result;
-    ctx.out.write(`${found[i].entry.zig_session_id} ${result}\n`);
+    ctx.out.write(
+      `${visible(found[i].entry.zig_session_id)} ${visible(String(result))}\n`,
+    );
     if (parsed.values.any) controller.abort();
   };
   const watchers = found.map(async (s, i) => {
