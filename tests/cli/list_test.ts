@@ -8,6 +8,7 @@ import {
   SessionWriter,
 } from "../../mod.ts";
 import { ageLog, tempDir } from "../_helpers.ts";
+import { assertReferenceReads } from "../_reference.ts";
 import { controlsIn, runCli, workspace } from "./_helpers.ts";
 
 /** A clock `days` behind this machine's. */
@@ -63,6 +64,9 @@ Deno.test("list: the README's start … record --session … end recipe stays ru
   assert.equal(ended.code, 0, ended.stderr);
   const after = JSON.parse((await runCli(["list", "--json"], w.opts)).stdout);
   assert.equal(after[0].state, "success");
+  // The idle allowance is a heartbeat zig reads like any other.
+  const logPath = sessionLogPath(w.project, id);
+  assert.ok((await assertReferenceReads(logPath)) !== 0);
 });
 
 Deno.test("list: start --idle-timeout sets how long a session without steps stays running", async () => {
