@@ -11,7 +11,12 @@
  * @module
  */
 import { ZigError } from "./mod.ts";
-import { type Context, streamWriter, UsageError } from "./lib/_cli/common.ts";
+import {
+  type Context,
+  streamWriter,
+  UsageError,
+  visible,
+} from "./lib/_cli/common.ts";
 import { end, record, start } from "./lib/_cli/record.ts";
 import { list, show } from "./lib/_cli/query.ts";
 import { events, listen, search } from "./lib/_cli/events.ts";
@@ -89,12 +94,12 @@ export async function main(args: string[], ctx: Context): Promise<number> {
         ? "zig-session --help"
         : `zig-session ${name} --help`;
       ctx.err.write(
-        `zig-session: ${error.message}\nRun '${topic}' for usage\n`,
+        `zig-session: ${visible(error.message)}\nRun '${topic}' for usage\n`,
       );
       return 2;
     }
     if (error instanceof ZigError) {
-      ctx.err.write(`zig-session: ${error.message}\n`);
+      ctx.err.write(`zig-session: ${visible(error.message)}\n`);
       return 1;
     }
     if (error instanceof Deno.errors.NotCapable) {

@@ -45,3 +45,4 @@ export * from "./lib/session_reader.ts";
 export * from "./lib/follow_session_events.ts";
 export * from "./lib/log_summary.ts";
 export * from "./lib/text.ts";
+export * from "./lib/session_state.ts";

@@ -29,9 +29,10 @@ const SIGNALS: ReadonlyArray<[Deno.Signal, number]> = [
 ];
 
 /**
- * Runs a session: heartbeats on a timer that never keeps the process alive,
- * and an end event whatever happens. `finish(status)` ends it; disposing it
- * (`using`), a SIGINT, SIGTERM or SIGHUP, an uncaught error, or the process exiting
+ * Runs a session: a heartbeat at once, declaring the interval, then one on a
+ * timer that never keeps the process alive, and an end event whatever
+ * happens. `finish(status)` ends it; disposing it (`using`), a SIGINT,
+ * SIGTERM or SIGHUP, an uncaught error, or the process exiting
  * first records failure, so that no session is left open by anything short of
  * SIGKILL.
  *
@@ -73,6 +74,9 @@ export class SessionCoordinator implements Disposable, AsyncDisposable {
       );
     }
     const intervalSecs = Math.max(1, Math.ceil(heartbeatMs / 1000));
+    // A first heartbeat at once: readers know the interval from the start,
+    // not only once the first one is due.
+    if (writer.open) writer.heartbeat(intervalSecs);
     this.#timer = setInterval(() => {
       try {
         if (writer.open) writer.heartbeat(intervalSecs);

@@ -1,7 +1,12 @@
 // Shared helpers of the tests.
 import { join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { SessionWriter, type SessionWriterOptions } from "../mod.ts";
+import {
+  formatTimestamp,
+  parseTimestamp,
+  SessionWriter,
+  type SessionWriterOptions,
+} from "../mod.ts";
 
 /** The reference implementation's zig home, as copied into the project. */
 export const FIXTURE_HOME = fromFileUrl(
@@ -27,6 +32,13 @@ export function tempDir(): { path: string } & Disposable {
   };
 }
 
+/**
+ * When the reference wrote the fixtures: copies get this modification time,
+ * so that their open session looks as old as its events say (a fresh copy
+ * would count as freshly written).
+ */
+export const FIXTURE_WRITTEN_AT = new Date("2026-11-23T22:41:47Z");
+
 /** Copies the fixture zig home into `dir` and returns the copy's path. */
 export function copyFixtureHome(dir: string): string {
   const target = join(dir, ".zig");
@@ -43,6 +55,7 @@ function copyTree(from: string, to: string): void {
     else {
       Deno.copyFileSync(a, b);
       Deno.chmodSync(b, 0o644);
+      Deno.utimeSync(b, FIXTURE_WRITTEN_AT, FIXTURE_WRITTEN_AT);
     }
   }
 }
@@ -138,4 +151,35 @@ export async function readText(
     seen += value;
   }
   return seen;
+}
+
+/**
+ * Makes a session log look written `seconds` ago: every event's `ts` moved
+ * back by that much, and the file's modification time set to then. Done
+ * under the log's lock, in place, so that a writer appending to it meanwhile
+ * loses nothing.
+ */
+export function ageLog(path: string, seconds: number): void {
+  const file = Deno.openSync(path, { read: true, write: true });
+  try {
+    file.lockSync(true);
+    const text = new TextDecoder().decode(Deno.readFileSync(path));
+    const shift = BigInt(Math.round(seconds * 1e9));
+    const aged = text.replace(
+      /"ts":"([^"]+)"/g,
+      (_, ts: string) =>
+        `"ts":"${formatTimestamp(parseTimestamp(ts)! - shift)}"`,
+    );
+    const bytes = new TextEncoder().encode(aged);
+    file.truncateSync(0);
+    file.seekSync(0, Deno.SeekMode.Start);
+    let offset = 0;
+    while (offset < bytes.length) {
+      offset += file.writeSync(bytes.subarray(offset));
+    }
+    const then = new Date(Date.now() - seconds * 1000);
+    file.utimeSync(then, then);
+  } finally {
+    file.close();
+  }
 }

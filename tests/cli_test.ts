@@ -150,13 +150,14 @@ Deno.test("cli record: output lines by stream, a last line without newline, succ
   const events = await eventsOf(w.project, id);
   assert.deepEqual(events.map((e) => e.type), [
     "zig_session_started",
+    "heartbeat", // at once, with the interval
     "tier_started",
     "step_started",
     ...Array(3).fill("step_output"),
     "step_completed",
     "zig_session_ended",
   ]);
-  const started = events[2];
+  const started = events[3];
   assert.ok(started.type === "step_started");
   assert.equal(
     started.zag_command,

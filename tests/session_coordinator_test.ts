@@ -7,6 +7,7 @@ import {
   projectIndexPath,
   readSessionEvents,
   SessionCoordinator,
+  sessionState,
 } from "../mod.ts";
 import { projectFile, RUN_WORKER, tempDir, testWriter } from "./_helpers.ts";
 
@@ -28,6 +29,27 @@ Deno.test("heartbeats come at the interval and stop at finish", async () => {
   );
   assert.equal(events.at(-1)?.type, "zig_session_ended");
   assert.throws(() => session.finish("success"), /already finished/);
+});
+
+Deno.test("the first heartbeat comes at start and says the interval, so a long one is known at once", async () => {
+  using tmp = tempDir();
+  const w = testWriter(tmp.path);
+  const session = SessionCoordinator.start(w, {
+    heartbeatMs: 60_000,
+    handleSignals: false,
+  });
+  w.tierStarted(0, ["a"]);
+  const events = await readSessionEvents(w.logPath);
+  assert.deepEqual(events.map((e) => e.type), [
+    "zig_session_started",
+    "heartbeat",
+    "tier_started",
+  ]);
+  assert.ok(events[1].type === "heartbeat" && events[1].interval_secs === 60);
+  // 40 s of silence later the session is still running by the state rule.
+  const later = BigInt(Date.now() + 40_000) * 1_000_000n;
+  assert.equal(sessionState({}, { logPath: w.logPath, now: later }), "running");
+  session.finish("success");
 });
 
 Deno.test("disposing without finish records failure", async () => {

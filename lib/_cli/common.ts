@@ -5,17 +5,22 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import {
   findSession,
   globalIndexPath,
+  judgeSessionState,
   latestSession,
   listSessions,
   parseTimestamp,
   projectDir,
   projectIndexPath,
   resolveLogPath,
-  summarizeLog,
+  sessionStateDetails,
   ZigError,
   zigHome,
 } from "../../mod.ts";
-import type { AnySessionEntry, ProblemHandler } from "../../mod.ts";
+import type {
+  AnySessionEntry,
+  ProblemHandler,
+  SessionState,
+} from "../../mod.ts";
 // Internal to the package: confinement to the zig home (one rule, one place).
 import { assertInsideHome } from "../_confine.ts";
 
@@ -109,6 +114,34 @@ export function palette(writer: Writer): Palette {
     palettes.set(writer, styles);
   }
   return styles;
+}
+
+// C0 controls but tab, DEL, and C1 controls: what a terminal may act on.
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+
+/**
+ * Text as a terminal should show it: control characters (ESC and every other
+ * C0 or C1 control but tab, newline included) written visibly as `\x1b`
+ * (`\n` and `\r` for newline and carriage return), so that no field read
+ * from a log or an index can move the cursor, retitle the window or hide what
+ * follows. For human output only; `--json` keeps the exact text.
+ */
+export function visible(text: string): string {
+  return text.replace(
+    CONTROLS,
+    (c) =>
+      c === "\n"
+        ? "\\n"
+        : c === "\r"
+        ? "\\r"
+        : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+/** Like {@linkcode visible}, keeping newlines (for multi-line fields). */
+export function visibleLines(text: string): string {
+  return text.split("\n").map(visible).join("\n");
 }
 
 /** A command's help text and options. */
@@ -299,7 +332,7 @@ export function scopeOf(ctx: Context, global: boolean) {
 /** Problems go to stderr as warnings. */
 export function warn(ctx: Context): ProblemHandler {
   return (problem) =>
-    ctx.err.write(`zig-session: warning: ${problem.message}\n`);
+    ctx.err.write(`zig-session: warning: ${visible(problem.message)}\n`);
 }
 
 /**
@@ -382,47 +415,38 @@ export function resolveSession(
   throw lastError;
 }
 
-/** How a session stands, from its index entry and the end of its log. */
-export type SessionState = "success" | "failure" | "running" | "abandoned";
+/** How a session stands (the module's rule: see `sessionStateDetails`). */
+export type { SessionState } from "../../mod.ts";
 
-/** The state of a session and the instant it was last heard of. */
+/**
+ * The state of a session and the instant it was last heard of, by the
+ * module's rule (`sessionStateDetails`): the entry's status, else its log's
+ * end event, else running while the log was written within 3 heartbeat
+ * intervals.
+ */
 export function sessionState(
   entry: AnySessionEntry,
   where: { logPath: string; now?: bigint },
 ): { state: SessionState; lastTs?: string } {
-  if (entry.status) return { state: entry.status };
-  let last: Record<string, unknown> | undefined;
-  try {
-    last = summarizeLog(where.logPath).last;
-  } catch {
-    return { state: "abandoned" }; // no log to be heard from
-  }
-  return stateAfter(last, { since: entry.started_at, now: where.now });
+  const details = sessionStateDetails(entry, where);
+  return { state: details.state, lastTs: details.lastActivity };
 }
 
 /**
- * The state a log's last event tells: ended, or running while something
- * (heartbeat or any event, else the start `since`) was written within 3
- * heartbeat intervals, else abandoned.
+ * The state a log's last event tells, by the module's rule
+ * (`judgeSessionState`) without the log file's own facts (its modification
+ * time and declared heartbeat interval): prefer {@linkcode sessionState}.
  */
 export function stateAfter(
   last: Record<string, unknown> | undefined,
   options: { since: string; now?: bigint },
 ): { state: SessionState; lastTs?: string } {
-  if (last?.type === "zig_session_ended") {
-    return {
-      state: last.status === "success" ? "success" : "failure",
-      lastTs: String(last.ts),
-    };
-  }
-  const now = options.now ?? BigInt(Date.now()) * 1_000_000n;
-  const lastTs = typeof last?.ts === "string" ? last.ts : options.since;
-  const interval = typeof last?.interval_secs === "number"
-    ? last.interval_secs
-    : 10;
-  const silentNs = now - instant(lastTs);
-  const abandoned = silentNs > BigInt(interval * 3) * 1_000_000_000n;
-  return { state: abandoned ? "abandoned" : "running", lastTs };
+  const details = judgeSessionState({
+    last,
+    startedAt: options.since,
+    now: options.now,
+  });
+  return { state: details.state, lastTs: details.lastActivity };
 }
 
 /** Formats milliseconds for people: `850ms`, `12.3s`, `4m05s`, `2h03m`. */

@@ -24,6 +24,7 @@ import {
   sessionState,
   stringFlag,
   UsageError,
+  visible,
   warn,
 } from "./common.ts";
 import { formatEvent } from "./format.ts";
@@ -138,7 +139,7 @@ export const LISTEN: CommandSpec = {
     `Prints what is already in the log, then each new event within milliseconds
 of its write (file-change notifications, not polling). Exits 0 when the
 session ends, at once if it already has; exits 1 if the session is abandoned
-(no event for 3 heartbeat intervals, its process gone).
+(nothing written to its log for 3 heartbeat intervals: its process gone).
 
 Options:
   --latest        the session that started last (the default without ID)
@@ -175,7 +176,9 @@ export async function listen(argv: string[], ctx: Context): Promise<number> {
     }
     const scope = scopeOf(ctx, global);
     const active = newestFirst(
-      listSessions(scope.list).filter((e) => !e.status),
+      listSessions(scope.list).filter((e) =>
+        e.status !== "success" && e.status !== "failure"
+      ),
     )
       .map((entry) => ({ entry, logPath: locateLog(ctx, { entry, scope }) }))
       .filter((s): s is { entry: AnySessionEntry; logPath: string } =>
@@ -234,7 +237,9 @@ export async function listen(argv: string[], ctx: Context): Promise<number> {
   }
   if (!ended && abandoned) {
     ctx.err.write(
-      `zig-session: session ${found.entry.zig_session_id} was abandoned: no event for 3 heartbeat intervals and no end event\n`,
+      `zig-session: session ${
+        visible(found.entry.zig_session_id)
+      } was abandoned: nothing written for 3 heartbeat intervals and no end event\n`,
     );
     return 1;
   }
@@ -410,9 +415,9 @@ export async function search(argv: string[], ctx: Context): Promise<number> {
         ctx.out.write(
           json
             ? text + "\n"
-            : `${dim(`${entry.zig_session_id.slice(0, 8)} #${event.seq}`)} ${
-              formatEvent(event, { out: ctx.out })
-            }\n`,
+            : `${
+              dim(visible(`${entry.zig_session_id.slice(0, 8)} #${event.seq}`))
+            } ${formatEvent(event, { out: ctx.out })}\n`,
         );
       }
     } catch (error) {

@@ -1,13 +1,38 @@
 // How events read in a terminal, and the summary of a session's steps.
 import type { SessionLogEvent } from "../../mod.ts";
-import { formatDuration, instant, palette, type Writer } from "./common.ts";
+import {
+  formatDuration,
+  instant,
+  palette,
+  visible,
+  visibleLines,
+  type Writer,
+} from "./common.ts";
 
-/** Formats one event as a line of text (without its newline). */
+/** A copy of a value whose strings show control characters visibly. */
+function shown(value: unknown, key?: string): unknown {
+  if (typeof value === "string") {
+    return key === "prompt" ? visibleLines(value) : visible(value);
+  }
+  if (Array.isArray(value)) return value.map((v) => shown(v));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, shown(v, k)]),
+    );
+  }
+  return value;
+}
+
+/**
+ * Formats one event as a line of text (without its newline). Every field
+ * read from the log is shown with its control characters made visible.
+ */
 export function formatEvent(
-  event: SessionLogEvent,
+  stored: SessionLogEvent,
   options: { out: Writer; timestamps?: boolean },
 ): string {
   const { out } = options;
+  const event = shown(stored) as SessionLogEvent;
   const { dim, bold, red, green, yellow, cyan } = palette(out);
   const prefix = options.timestamps ? dim(`${event.ts} `) : "";
   const step = (name: string) => cyan(`[${name}]`);
@@ -64,8 +89,8 @@ export function formatEvent(
       break;
     default: {
       const { seq: _s, ts: _t, zig_session_id: _z, type, ...rest } =
-        event as unknown as Record<string, unknown>;
-      text = `${dim(String(type))} ${JSON.stringify(rest)}`;
+        stored as unknown as Record<string, unknown>;
+      text = `${dim(visible(String(type)))} ${visible(JSON.stringify(rest))}`;
     }
   }
   return prefix + text;
@@ -239,31 +264,32 @@ export function formatTimeline(
   const lines: string[] = [];
   for (const tier of summary.tiers) {
     lines.push(
-      `  ${bold(`tier ${tier.tier_index}`)}  ${dim(offset(tier.started_at))}  ${
-        tier.step_names.join(", ")
-      }`,
+      `  ${bold(`tier ${visible(String(tier.tier_index))}`)}  ${
+        dim(offset(tier.started_at))
+      }  ${visible(String(tier.step_names.join(", ")))}`,
     );
-    const width = Math.max(0, ...tier.steps.map((s) => s.step_name.length));
-    for (const step of tier.steps) {
+    const names = tier.steps.map((s) => visible(String(s.step_name)));
+    const width = Math.max(0, ...names.map((name) => name.length));
+    for (const [i, step] of tier.steps.entries()) {
       const status = step.status === "completed"
         ? green("completed")
         : step.status === "failed"
         ? red("failed")
         : step.status;
       const parts = [
-        `    ${step.step_name.padEnd(width)}`,
+        `    ${names[i].padEnd(width)}`,
         status.padEnd(9 + (status.length - step.status.length)),
       ];
       if (step.status !== "skipped") {
         parts.push(
-          `exit ${step.exit_code ?? "-"}`,
+          `exit ${visible(String(step.exit_code ?? "-"))}`,
           formatDuration(step.duration_ms ?? undefined),
           `${step.attempts} attempt${step.attempts === 1 ? "" : "s"}`,
           dim(`started ${offset(step.started_at) || "-"}`),
         );
-        if (step.model) parts.push(dim(step.model));
-        if (step.error) parts.push(red(step.error));
-      } else if (step.reason) parts.push(dim(step.reason));
+        if (step.model) parts.push(dim(visible(String(step.model))));
+        if (step.error) parts.push(red(visible(String(step.error))));
+      } else if (step.reason) parts.push(dim(visible(String(step.reason))));
       lines.push(parts.join("  "));
     }
   }

@@ -9,6 +9,7 @@ import {
   projectIndexPath,
   rebuildIndex,
   resolveLogPath,
+  sessionStateDetails,
   streamSessionLines,
   summarizeLog,
   updateGlobalIndex,
@@ -29,8 +30,8 @@ import {
   parseDuration,
   progress,
   scopeOf,
-  stateAfter,
   stringFlag,
+  visible,
   warn,
 } from "./common.ts";
 // Internal to the package: confinement to the zig home.
@@ -105,7 +106,9 @@ export function gc(argv: string[], ctx: Context): number {
   if (!parsed.values.force) {
     for (const d of doomed) {
       ctx.out.write(
-        `would remove ${d.entry.zig_session_id}  ${d.entry.workflow_name}  ended ${d.entry.ended_at}\n`,
+        visible(
+          `would remove ${d.entry.zig_session_id}  ${d.entry.workflow_name}  ended ${d.entry.ended_at}`,
+        ) + "\n",
       );
     }
     ctx.out.write(
@@ -340,9 +343,42 @@ async function checkLog(logPath: string): Promise<LogCheck> {
   return check;
 }
 
-/** Moves a torn tail into a file beside the log and cuts the log back. */
+/**
+ * Where the unterminated bytes at the end of an open log start (after its
+ * last newline), or `undefined` when it ends with a newline.
+ */
+function unterminatedTail(file: Deno.FsFile, size: number): number | undefined {
+  if (size === 0) return undefined;
+  const byte = new Uint8Array(1);
+  file.seekSync(size - 1, Deno.SeekMode.Start);
+  if (file.readSync(byte) === 1 && byte[0] === 10) return undefined;
+  const chunk = new Uint8Array(64 * 1024);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length);
+    const part = chunk.subarray(0, end - start);
+    file.seekSync(start, Deno.SeekMode.Start);
+    let filled = 0;
+    while (filled < part.length) {
+      const n = file.readSync(part.subarray(filled));
+      if (n === null) break;
+      filled += n;
+    }
+    const nl = part.subarray(0, filled).lastIndexOf(10);
+    if (nl >= 0) return start + nl + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/**
+ * Moves a torn tail into a file beside the log and cuts the log back. All is
+ * decided again under the log's lock, which every appending writer takes:
+ * nothing is cut from a session that is live (written within its heartbeat
+ * allowance), and only the unterminated bytes found under the lock are cut,
+ * whatever was seen before (complete events written since stay).
+ */
 function repairTorn(check: LogCheck, ctx: Context): void {
-  const at = check.tornAt!;
   let file: Deno.FsFile;
   try {
     file = openForRepair(check.logPath, zigHome({ zigHome: ctx.zigHome }));
@@ -353,7 +389,26 @@ function repairTorn(check: LogCheck, ctx: Context): void {
   }
   try {
     file.lockSync(true);
-    const size = file.statSync().size;
+    const { state } = sessionStateDetails({}, { logPath: check.logPath });
+    if (state === "running") {
+      ctx.out.write(
+        `left ${
+          visible(check.logPath)
+        } as it is: written to since it was checked, its session is running\n`,
+      );
+      return;
+    }
+    const info = file.statSync();
+    const size = info.size;
+    const at = unterminatedTail(file, size);
+    if (at === undefined) {
+      ctx.out.write(
+        `left ${
+          visible(check.logPath)
+        } as it is: its last line is complete now\n`,
+      );
+      return;
+    }
     const torn = new Uint8Array(size - at);
     file.seekSync(at, Deno.SeekMode.Start);
     let filled = 0;
@@ -367,8 +422,12 @@ function repairTorn(check: LogCheck, ctx: Context): void {
     }`;
     Deno.writeFileSync(aside, torn.subarray(0, filled), { createNew: true });
     file.truncateSync(at);
+    // Cutting is no sign of life: keep the time the log was last written.
+    if (info.mtime) file.utimeSync(info.atime ?? info.mtime, info.mtime);
     ctx.out.write(
-      `repaired ${check.logPath}: moved ${filled} torn bytes to ${aside}\n`,
+      `repaired ${visible(check.logPath)}: moved ${filled} torn bytes to ${
+        visible(aside)
+      }\n`,
     );
   } finally {
     file.close();
@@ -437,7 +496,7 @@ export async function verify(argv: string[], ctx: Context): Promise<number> {
   let bad = 0;
   const say = (where: string, problem: string) => {
     bad++;
-    ctx.out.write(`${red("✗")} ${where}: ${problem}\n`);
+    ctx.out.write(`${red("✗")} ${visible(where)}: ${visible(problem)}\n`);
   };
   // A project whose logs lead out of the zig home is reported, never read.
   const indexes =
@@ -489,14 +548,27 @@ export async function verify(argv: string[], ctx: Context): Promise<number> {
       const entry = entries.get(id);
       entries.delete(id);
       if (!check.ended && !check.problems.includes("empty log")) {
-        const { state, lastTs } = stateAfter(check.last, {
-          since: entry?.started_at ?? "",
-        });
+        const { state, lastActivity } = sessionStateDetails(
+          { started_at: entry?.started_at },
+          { logPath },
+        );
         if (state !== "running") {
           check.problems.push(
             `no end event, and nothing written since ${
-              lastTs ?? "?"
+              lastActivity ?? "?"
             }: abandoned`,
+          );
+        } else if (check.tornAt !== undefined) {
+          // A live writer may be in the middle of its line: not torn yet,
+          // and never cut while the session is live.
+          check.problems = check.problems.filter((p) =>
+            !/^line \d+: torn /.test(p)
+          );
+          check.tornAt = undefined;
+          ctx.out.write(
+            `note: ${
+              visible(logPath)
+            }: its last line is unfinished, and its session is running (a write in progress?): left alone\n`,
           );
         }
       }

@@ -2,6 +2,7 @@
 import {
   listSessions,
   resolveLogPath,
+  sessionStateDetails,
   streamSessionEvents,
 } from "../../mod.ts";
 import type { AnySessionEntry } from "../../mod.ts";
@@ -24,6 +25,8 @@ import {
   stringFlag,
   table,
   UsageError,
+  visible,
+  visibleLines,
   warn,
 } from "./common.ts";
 import { formatTimeline, SummaryBuilder } from "./format.ts";
@@ -35,9 +38,10 @@ export const LIST: CommandSpec = {
   summary: "list sessions, newest first",
   usage:
     "Usage: zig-session list [--status S] [--workflow W] [--since D] [--limit N] [--global] [--json]",
-  details:
-    `Status is success, failure, running, or abandoned (no end event and no
-heartbeat for 3 intervals: its process died).
+  details: `Status is success, failure, running, or abandoned (no end event, and
+nothing written to its log for 3 heartbeat intervals, judged by the file's
+modification time as well as its last event: its process died; a session
+opened with start allows its idle timeout).
 
 Options:
   --status S      only sessions in this state (repeatable)
@@ -96,17 +100,20 @@ export function listed(
         indexPath: scope.indexPath,
         zigHome: scope.home,
       });
-    // An ended session's state is in its entry: no need to find its log yet.
-    // One that leads out of the zig home is not followed: never heard from.
-    const running = entry.status ? undefined : locateLog(ctx, { entry, scope });
-    const { state, lastTs } = entry.status
-      ? { state: entry.status, lastTs: undefined }
-      : running === undefined
-      ? { state: "abandoned" as const, lastTs: undefined }
-      : sessionState(entry, { logPath: running, now });
+    // An entry that says how the session ended needs no log: the rule reads
+    // none then, so skip looking for it. One that leads out of the zig home
+    // is not followed: never heard from.
+    const ended = entry.status === "success" || entry.status === "failure";
+    const running = ended ? undefined : locateLog(ctx, { entry, scope });
+    const { state, lastActivity } = !ended && running === undefined
+      ? { state: "abandoned" as const, lastActivity: undefined }
+      : sessionStateDetails(entry, { logPath: running ?? "", now });
     if (options.statuses?.length && !options.statuses.includes(state)) continue;
-    const end = entry.ended_at ?? (state === "running" ? undefined : lastTs);
-    const endNs = end ? instant(end) : now;
+    const endNs = state === "running"
+      ? now
+      : lastActivity === undefined
+      ? undefined
+      : instant(lastActivity);
     let logPath = running;
     out.push({
       entry,
@@ -114,10 +121,19 @@ export function listed(
         return logPath ??= locate();
       },
       state,
-      durationMs: Number((endNs - at) / 1_000_000n),
+      durationMs: elapsedMs(at, endNs),
     });
   }
   return out;
+}
+
+/**
+ * Milliseconds from `start` to `end`; `null` when either is unknown (0 is
+ * what an unparsable timestamp gives) or the end comes before the start.
+ */
+function elapsedMs(start: bigint, end: bigint | undefined): number | null {
+  if (start <= 0n || end === undefined || end <= 0n || end < start) return null;
+  return Number((end - start) / 1_000_000n);
 }
 
 function stateColor(ctx: Context, state: SessionState) {
@@ -178,10 +194,10 @@ export function list(argv: string[], ctx: Context): number {
   }
   const header = ["ID", "WORKFLOW", "STATUS", "STARTED (UTC)", "DURATION"];
   const rows = sessions.map((s) => [
-    s.entry.zig_session_id.slice(0, 8),
-    s.entry.workflow_name,
+    visible(s.entry.zig_session_id.slice(0, 8)),
+    visible(s.entry.workflow_name),
     s.state,
-    shortTime(s.entry.started_at),
+    visible(shortTime(s.entry.started_at)),
     formatDuration(s.durationMs ?? undefined),
   ]);
   const bold = paint(ctx.out, "bold");
@@ -238,11 +254,10 @@ export async function show(argv: string[], ctx: Context): Promise<number> {
   const { state } = sessionState(found.entry, { logPath: found.logPath });
   const entry = found.entry;
   const durationMs = summary.ended?.duration_ms ??
-    (summary.last_ts
-      ? Number(
-        (instant(summary.last_ts) - instant(entry.started_at)) / 1_000_000n,
-      )
-      : null);
+    elapsedMs(
+      instant(entry.started_at),
+      summary.last_ts ? instant(summary.last_ts) : undefined,
+    );
   if (parsed.values.json) {
     ctx.out.write(
       JSON.stringify(
@@ -262,23 +277,27 @@ export async function show(argv: string[], ctx: Context): Promise<number> {
   const bold = paint(ctx.out, "bold");
   const dim = paint(ctx.out, "dim");
   const lines = [
-    bold(`Session ${entry.zig_session_id}`),
-    `  workflow  ${entry.workflow_name}${
-      summary.workflow_path ? dim(`  (${summary.workflow_path})`) : ""
+    bold(`Session ${visible(entry.zig_session_id)}`),
+    `  workflow  ${visible(entry.workflow_name)}${
+      summary.workflow_path ? dim(`  (${visible(summary.workflow_path)})`) : ""
     }`,
   ];
-  if (summary.prompt !== null) {
+  if (typeof summary.prompt === "string") {
     lines.push(
-      `  prompt    ${summary.prompt.replaceAll("\n", "\n            ")}`,
+      `  prompt    ${
+        visibleLines(summary.prompt).replaceAll("\n", "\n            ")
+      }`,
     );
   }
   lines.push(
     `  status    ${stateColor(ctx, state)}`,
-    `  started   ${shortTime(entry.started_at)} UTC`,
+    `  started   ${visible(shortTime(entry.started_at))} UTC`,
     `  duration  ${formatDuration(durationMs ?? undefined)}${
       state === "running" ? " so far" : ""
     }`,
-    `  log       ${found.logPath}  ${dim(`(${summary.events} events)`)}`,
+    `  log       ${visible(found.logPath)}  ${
+      dim(`(${summary.events} events)`)
+    }`,
     "",
   );
   ctx.out.write(lines.join("\n") + "\n");

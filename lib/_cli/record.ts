@@ -296,6 +296,10 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
       onProblem: warn(ctx),
     });
     const secs = Math.max(1, Math.ceil(heartbeatMs / 1000));
+    // Say at once how often this process beats, so that readers know how
+    // long a silence means nothing.
+    writer.heartbeat(secs);
+    if (tier !== undefined) writer.tierStarted(tier, [stepName]);
     heartbeat = setInterval(() => {
       try {
         if (writer.open) writer.heartbeat(secs);
@@ -461,20 +465,34 @@ export async function record(argv: string[], ctx: Context): Promise<number> {
   return exitCode;
 }
 
+/** How long a session opened with `start` may stay silent by default. */
+export const DEFAULT_IDLE_TIMEOUT = "1h";
+
 export const START: CommandSpec = {
   name: "start",
   summary: "start a session that later commands record steps into",
   usage:
-    "Usage: zig-session start [--workflow NAME] [--tiers N] [--prompt TEXT] [--workflow-path P]",
+    "Usage: zig-session start [--workflow NAME] [--tiers N] [--prompt TEXT] [--workflow-path P]\n" +
+    "                         [--idle-timeout D]",
   details: `Prints the new session's id on stdout. Record steps into it with
   zig-session record --session ID -- CMD ...
 and end it with
-  zig-session end ID [--status success|failure]`,
+  zig-session end ID [--status success|failure]
+
+No process beats for such a session between its steps: it counts as running
+until it ends, or until nothing was written to it for the idle timeout
+(default ${DEFAULT_IDLE_TIMEOUT}); then it is abandoned. A step being recorded
+beats for it.
+
+Options:
+  --idle-timeout D   how long the session may stay silent (default ${DEFAULT_IDLE_TIMEOUT}),
+                     written in its first heartbeat as interval_secs = D / 3`,
   options: {
     workflow: { type: "string" },
     tiers: { type: "string" },
     prompt: { type: "string" },
     "workflow-path": { type: "string" },
+    "idle-timeout": { type: "string" },
   },
 };
 
@@ -482,6 +500,13 @@ and end it with
 export function start(argv: string[], ctx: Context): number {
   const parsed = parseCommand(START, { argv, ctx });
   if (!parsed) return 0;
+  const idleFlag = stringFlag(parsed, "idle-timeout") ?? DEFAULT_IDLE_TIMEOUT;
+  const idleMs = parseDuration(idleFlag, "--idle-timeout");
+  if (!(idleMs >= 3000)) {
+    throw new UsageError(
+      `Invalid --idle-timeout "${idleFlag}": it must be at least 3s`,
+    );
+  }
   const writer = SessionWriter.create({
     zigHome: ctx.zigHome,
     cwd: ctx.cwd,
@@ -492,6 +517,9 @@ export function start(argv: string[], ctx: Context): number {
     shared: true,
     onProblem: warn(ctx),
   });
+  // The idle allowance in zig's format: readers allow 3 heartbeat intervals
+  // of silence, and the interval is declared by the first heartbeat.
+  writer.heartbeat(Math.ceil(idleMs / 3000));
   writer.close();
   ctx.out.write(`${writer.sessionId}\n`);
   return 0;

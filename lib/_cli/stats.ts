@@ -19,6 +19,7 @@ import {
   stringFlag,
   table,
   UsageError,
+  visible,
   warn,
 } from "./common.ts";
 import { listed } from "./query.ts";
@@ -170,7 +171,7 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
   const wRows = workflowRows.map((
     r,
   ) => [
-    r.workflow,
+    visible(r.workflow),
     String(r.runs),
     rate(r.failure_rate),
     ms(r.median_ms),
@@ -182,8 +183,8 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
     const sRows = stepRows.map((
       r,
     ) => [
-      r.workflow,
-      r.step,
+      visible(r.workflow),
+      visible(String(r.step)),
       String(r.runs),
       rate(r.failure_rate),
       ms(r.median_ms),
@@ -247,7 +248,9 @@ export async function wait(argv: string[], ctx: Context): Promise<number> {
     if (any && first !== undefined) return; // the first to end decides
     first ??= result;
     results[i] = result;
-    ctx.out.write(`${found[i].entry.zig_session_id} ${result}\n`);
+    ctx.out.write(
+      `${visible(found[i].entry.zig_session_id)} ${visible(String(result))}\n`,
+    );
     if (any) controller.abort();
   };
   const watchers = found.map(async (s, i) => {

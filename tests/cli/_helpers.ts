@@ -2,7 +2,7 @@
 // subprocess with the permissions the executable carries.
 import { join } from "node:path";
 import { main } from "../../cli.ts";
-import { projectDir } from "../../mod.ts";
+import { projectDir, SessionWriter } from "../../mod.ts";
 import { projectFile } from "../_helpers.ts";
 import type { Context, Writer } from "../../lib/_cli/common.ts";
 
@@ -149,4 +149,69 @@ export function workspace(root: string): {
   Deno.mkdirSync(home);
   const project = projectDir({ zigHome: home, projectRoot: repo });
   return { home, repo, project, opts: { home, cwd: repo } };
+}
+
+/**
+ * The control characters in text a terminal is shown (C0 but newline and
+ * tab, DEL, C1), as code points: what could move its cursor or restyle it.
+ */
+export function controlsIn(text: string): number[] {
+  const found: number[] = [];
+  for (const c of text) {
+    const code = c.codePointAt(0)!;
+    if (code === 10 || code === 9) continue;
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) found.push(code);
+  }
+  return found;
+}
+
+/** Terminal escape sequences, as a hostile log or index may hold them. */
+export const HOSTILE = {
+  workflow: "wf\x1b]0;pwned\x07",
+  prompt: "do it\nnow\x1b[2J",
+  step: "st\x1b[8mep",
+  model: "m\u009b31m",
+  line: "\x1b[H\x1b[2Jconnection refused\r",
+  error: "bad\x1b[5m",
+  reason: "skip\x7f",
+} as const;
+
+/**
+ * Records a failed session in the workspace's project whose every text
+ * field holds terminal escape sequences ({@linkcode HOSTILE}).
+ */
+export function hostileSession(
+  w: { home: string; repo: string },
+): SessionWriter {
+  const writer = SessionWriter.create({
+    zigHome: w.home,
+    cwd: w.repo,
+    workflowName: HOSTILE.workflow,
+    workflowPath: "flows/\x1b[1m.zwf",
+    prompt: HOSTILE.prompt,
+    tierCount: 1,
+  });
+  writer.tierStarted(0, [HOSTILE.step, "other"]);
+  writer.stepStarted({
+    stepName: HOSTILE.step,
+    tierIndex: 0,
+    zagSessionId: "z",
+    zagCommand: "cmd \x1b[1m",
+    model: HOSTILE.model,
+    promptPreview: "p",
+  });
+  writer.stepOutput({
+    stepName: HOSTILE.step,
+    stream: "stdout",
+    line: HOSTILE.line,
+  });
+  writer.stepFailed({
+    stepName: HOSTILE.step,
+    exitCode: 1,
+    attempt: 1,
+    error: HOSTILE.error,
+  });
+  writer.stepSkipped("other", HOSTILE.reason);
+  writer.ended("failure", 10);
+  return writer;
 }

@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
-import { tempDir, testWriter } from "../_helpers.ts";
-import { runCli, workspace } from "./_helpers.ts";
+import { ageLog, tempDir, testWriter } from "../_helpers.ts";
+import { controlsIn, runCli, workspace } from "./_helpers.ts";
 import { join } from "node:path";
-import { globalIndexPath, SessionWriter } from "../../mod.ts";
+import {
+  formatTimestamp,
+  globalIndexPath,
+  projectIndexPath,
+  sessionLogPath,
+  SessionWriter,
+} from "../../mod.ts";
 import { snapshot } from "./_hostile.ts";
+import { assertReferenceReads } from "../_reference.ts";
 
 Deno.test("list --limit 0 prints no session; --limit 1 prints one", async () => {
   using tmp = tempDir();
@@ -81,4 +88,145 @@ Deno.test("list refuses an index that a symbolic link leads out of the zig home,
     assert.ok(!r.stderr.includes("SECRET"), r.stderr);
   }
   assert.deepEqual(snapshot(outside), before);
+});
+
+/** A clock `days` behind this machine's. */
+function behind(days: number): () => string {
+  return () =>
+    formatTimestamp(BigInt(Date.now() - days * 86_400_000) * 1_000_000n);
+}
+
+function idFrom(stderr: string): string {
+  const id = /session ([0-9a-f-]{36})/.exec(stderr)?.[1];
+  assert.ok(id, stderr);
+  return id;
+}
+
+Deno.test("list: a live writer whose clock is 2 days behind is running, not abandoned", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const writer = SessionWriter.create({
+    zigHome: w.home,
+    cwd: w.repo,
+    workflowName: "late-clock",
+    workflowPath: "w",
+    tierCount: 1,
+    clock: behind(2),
+  });
+  writer.stepOutput({ stepName: "s", stream: "stdout", line: "still here" });
+  const listed = await runCli(["list", "--json"], w.opts);
+  assert.equal(listed.code, 0, listed.stderr);
+  const [session] = JSON.parse(listed.stdout);
+  assert.equal(session.state, "running");
+  assert.ok(session.duration_ms >= 0, `duration ${session.duration_ms}`);
+  const running = await runCli(["list", "--status", "running"], w.opts);
+  assert.match(running.stdout, /late-clock\s+running/);
+  writer.close();
+});
+
+Deno.test("list: the README's start … record --session … end recipe stays running through a 40 s gap", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const started = await runCli(["start", "--workflow", "release"], w.opts);
+  assert.equal(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  const step = await runCli(
+    ["record", "--session", id, "--quiet", "--", "true"],
+    w.opts,
+  );
+  assert.equal(step.code, 0, step.stderr);
+  // Nothing written for 40 s: the gap between two steps of a script.
+  ageLog(sessionLogPath(w.project, id), 40);
+  const listed = JSON.parse((await runCli(["list", "--json"], w.opts)).stdout);
+  assert.equal(listed[0].state, "running");
+  const ended = await runCli(["end", id], w.opts);
+  assert.equal(ended.code, 0, ended.stderr);
+  const after = JSON.parse((await runCli(["list", "--json"], w.opts)).stdout);
+  assert.equal(after[0].state, "success");
+  // The idle allowance is a heartbeat zig reads like any other.
+  const logPath = sessionLogPath(w.project, id);
+  assert.ok((await assertReferenceReads(logPath)) !== 0);
+});
+
+Deno.test("list: start --idle-timeout sets how long a session without steps stays running", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const short = (await runCli(
+    ["start", "--workflow", "short", "--idle-timeout", "30s"],
+    w.opts,
+  )).stdout.trim();
+  const long = (await runCli(
+    ["start", "--workflow", "long", "--idle-timeout", "2h"],
+    w.opts,
+  )).stdout.trim();
+  for (const id of [short, long]) ageLog(sessionLogPath(w.project, id), 40);
+  const states = Object.fromEntries(
+    JSON.parse((await runCli(["list", "--json"], w.opts)).stdout).map((
+      s: { workflow_name: string; state: string },
+    ) => [s.workflow_name, s.state]),
+  );
+  assert.deepEqual(states, { short: "abandoned", long: "running" });
+  const bad = await runCli(["start", "--idle-timeout", "0s"], w.opts);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--idle-timeout/);
+});
+
+Deno.test("list: an index entry whose status is not success or failure is judged from its log, never a negative duration", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const ended = idFrom(
+    (await runCli(["record", "--quiet", "--", "true"], w.opts)).stderr,
+  );
+  const open = SessionWriter.create({
+    zigHome: w.home,
+    cwd: w.repo,
+    workflowName: "open",
+    workflowPath: "w",
+    tierCount: 1,
+  });
+  const path = projectIndexPath(w.project);
+  const index = JSON.parse(Deno.readTextFileSync(path));
+  for (const entry of index.sessions) {
+    entry.status = 5;
+    entry.ended_at = "2020-01-01T00:00:00+00:00";
+  }
+  Deno.writeTextFileSync(path, JSON.stringify(index, null, 2));
+  const listed = JSON.parse((await runCli(["list", "--json"], w.opts)).stdout);
+  const byId = Object.fromEntries(
+    listed.map((s: { zig_session_id: string }) => [s.zig_session_id, s]),
+  );
+  assert.equal(byId[ended].state, "success", "the log's end event decides");
+  assert.ok(byId[ended].duration_ms >= 0, `${byId[ended].duration_ms}`);
+  assert.equal(byId[open.sessionId].state, "running");
+  assert.ok(byId[open.sessionId].duration_ms >= 0);
+  assert.equal(byId[ended].status, 5, "--json keeps the entry as stored");
+  const human = await runCli(["list"], w.opts);
+  assert.doesNotMatch(human.stdout, /-\d+ms|\s5\s/);
+  assert.match(human.stdout, /record\s+success/);
+  open.close();
+});
+
+Deno.test("list: control characters in a workflow name are shown visibly; --json keeps them", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const name = "evil\x1b]0;owned\x07\x1b[2J\u009b31mname\r";
+  const writer = SessionWriter.create({
+    zigHome: w.home,
+    cwd: w.repo,
+    workflowName: name,
+    workflowPath: "w",
+    tierCount: 1,
+  });
+  writer.ended("success", 1);
+  for (const terminal of [false, true]) {
+    const human = await runCli(["list"], { ...w.opts, terminal });
+    assert.equal(human.code, 0, human.stderr);
+    assert.deepEqual(controlsIn(human.stdout), [], human.stdout);
+    assert.ok(
+      human.stdout.includes("evil\\x1b]0;owned\\x07\\x1b[2J\\x9b31mname\\r"),
+      human.stdout,
+    );
+  }
+  const json = JSON.parse((await runCli(["list", "--json"], w.opts)).stdout);
+  assert.equal(json[0].workflow_name, name);
 });
