@@ -182,6 +182,7 @@ Deno.test("record whose index cannot be written runs the command, warns, and kee
   const events: SessionLogEvent[] = await readSessionEvents(log);
   assert.deepEqual(events.map((e) => e.type), [
     "zig_session_started",
+    "heartbeat",
     "tier_started",
     "step_started",
     "step_output",

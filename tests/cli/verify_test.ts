@@ -6,6 +6,7 @@ import {
   SessionWriter,
 } from "../../mod.ts";
 import {
+  ageLog,
   lines,
   projectFile,
   readText,
@@ -105,6 +106,7 @@ Deno.test("verify --repair never cuts a log that is a hard link to another file"
   );
   Deno.removeSync(writer.logPath);
   Deno.linkSync(victim, writer.logPath);
+  ageLog(writer.logPath, 3600); // dead, or repair would leave it alone anyway
   const before = Deno.readTextFileSync(victim);
   const r = await runCli(["verify", "--repair"], w.opts);
   assert.equal(r.code, 1, r.stdout + r.stderr);
