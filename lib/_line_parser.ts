@@ -57,6 +57,7 @@ export function parseEventLine(
 ): SessionLogEvent | undefined {
   let value: unknown;
   let reason: string;
+  let why: string;
   try {
     value = JSON.parse(text);
     if (
@@ -66,17 +67,21 @@ export function parseEventLine(
     ) {
       return value as SessionLogEvent;
     }
-    reason = 'it is not an event object with "seq" and "type"';
+    reason = 'not an event object with "seq" and "type"';
+    why = `it is ${reason}`;
   } catch (error) {
     if (text.trim() === "") return undefined;
-    reason = `it is not JSON (${(error as Error).message})`;
+    reason = (error as Error).message;
+    why = `it is not JSON (${reason})`;
   }
   reportProblem(where.onProblem, {
     kind: "malformed_line",
     path: where.path,
     line: where.line,
+    text,
+    reason,
     message:
-      `Line ${where.line} of ${where.path} is malformed: ${reason}; skipped it and read on`,
+      `Line ${where.line} of ${where.path} is malformed: ${why}; skipped it and read on`,
   });
   return undefined;
 }

@@ -243,6 +243,10 @@ export interface SessionProblem {
   offset?: number;
   /** Where a corrupt file was moved. */
   movedTo?: string;
+  /** The bad line's text as read, for malformed lines. */
+  text?: string;
+  /** Why the line is not an event (the JSON parser's words), for malformed lines. */
+  reason?: string;
   /** A sentence saying what was wrong. */
   message: string;
 }

@@ -553,8 +553,8 @@ Deno.test("cli events: stored lines exactly with --json, and every filter", asyn
   ], opts);
   assert.equal(count.stdout, "2\n");
   const text = await cli(["events", "94dc", "--global"], opts);
-  assert.match(text.stdout, /\[plan\] hello\tworld/);
-  assert.match(text.stdout, /■ session success/);
+  assert.match(text.stdout, /^\[plan\] hello\tworld/m);
+  assert.match(text.stdout, /^■ zig session ended \(Success\) in 0ms$/m);
 });
 
 Deno.test("cli: not found and ambiguous prefixes exit 1 and name the candidates", async () => {
@@ -617,7 +617,7 @@ Deno.test("cli listen: prints a live session's events as they come, exits at its
   ).spawn();
   const reader = listener.stdout.pipeThrough(new TextDecoderStream())
     .getReader();
-  let seen = await readText(reader, { marker: "▶ session" });
+  let seen = await readText(reader, { marker: "▶ zig session started" });
   const rec = await cli([
     "record",
     "--session",
@@ -635,10 +635,17 @@ Deno.test("cli listen: prints a live session's events as they come, exits at its
   await cli(["end", id], w.opts);
   seen = await readText(reader, { seen });
   assert.equal((await listener.status).code, 0);
-  await listener.stderr.cancel();
-  assert.match(seen, /^\d{4}-\d\d-\d\dT\S+ ▶ session/m);
-  assert.match(seen, /\[talk\] hello live/);
-  assert.match(seen, /■ session success/);
+  const stderr = await new Response(listener.stderr).text();
+  assert.match(
+    stderr,
+    new RegExp(`^listening to session log: \\S+/${id}\\.jsonl\n`),
+  );
+  assert.match(
+    seen,
+    /^\d{4}-\d\d-\d\dT\S+ ▶ zig session started: live \(1 tier\)$/m,
+  );
+  assert.match(seen, /^\S+ \[talk\] hello live$/m);
+  assert.match(seen, /^\S+ ■ zig session ended \(Success\) in \d+ms$/m);
 });
 
 Deno.test("cli listen: an ended session prints whole and exits; --json and --filter", async () => {
@@ -660,7 +667,14 @@ Deno.test("cli listen: an ended session prints whole and exits; --json and --fil
     ["step_failed", 2],
   ]);
   const latest = await cli(["listen", "--global"], opts);
-  assert.match(latest.stdout, /▶ session b5ac6738/);
+  assert.match(
+    latest.stdout,
+    /^▶ zig session started: wf-success \(2 tiers\)$/m,
+  );
+  assert.match(
+    latest.stderr,
+    /listening to session log: \S+\/b5ac6738-\S+\.jsonl/,
+  );
 });
 
 Deno.test("cli listen --active and an abandoned session", async () => {
@@ -672,7 +686,12 @@ Deno.test("cli listen --active and an abandoned session", async () => {
   assert.match(none.stderr, /no session is running/);
   const abandoned = await cli(["listen", "181f", "--global"], opts);
   assert.equal(abandoned.code, 1);
-  assert.match(abandoned.stdout, /\[long\] started/);
+  assert.ok(
+    abandoned.stdout.includes(
+      "\n  running step 'long' (zag exec, session=zag-4444)...\n",
+    ),
+    abandoned.stdout,
+  );
   assert.match(abandoned.stderr, /was abandoned/);
 });
 

@@ -114,7 +114,21 @@ Deno.test("a malformed line is reported with its number and the rest is read", a
     problems[0].message,
     /Line 2 of .* is malformed: it is not JSON/,
   );
+  // The line itself and the parser's reason, for a caller's own report.
+  assert.deepEqual(problems.map((p) => [p.text, p.reason]), [
+    ["{not json", errorOf(() => JSON.parse("{not json"))],
+    ["[1,2]", 'not an event object with "seq" and "type"'],
+  ]);
 });
+
+function errorOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("It did not throw");
+}
 
 Deno.test("without a handler, problems go to stderr rather than vanish", async () => {
   using tmp = tempDir();

@@ -6,7 +6,11 @@ import {
   listSessions,
   streamSessionLines,
 } from "../../mod.ts";
-import type { AnySessionEntry, SessionLogEvent } from "../../mod.ts";
+import type {
+  AnySessionEntry,
+  ProblemHandler,
+  SessionLogEvent,
+} from "../../mod.ts";
 import {
   type CommandSpec,
   type Context,
@@ -28,6 +32,12 @@ import {
   warn,
 } from "./common.ts";
 import { formatEvent } from "./format.ts";
+import {
+  eventLine,
+  zigEventProblem,
+  zigListening,
+  zigParseError,
+} from "./_zig_text.ts";
 
 function checkTypes(types: string[]): void {
   for (const type of types) {
@@ -47,12 +57,18 @@ export const EVENTS: CommandSpec = {
   usage:
     "Usage: zig-session events (ID | --latest) [--type T]... [--after-seq N] [--before-seq N]\n" +
     "                          [--last N] [--count] [--global] [--json]",
-  details: `Options:
+  details:
+    `Each event prints as zig listen prints it (see listen --help); heartbeats,
+which zig does not print, as "♥ heartbeat", and event types zig does not know
+as their type and fields.
+
+Options:
   --type T          only events of this type (repeatable)
   --after-seq N     only events with seq > N
   --before-seq N    only events with seq < N
   --last N          only the last N events (after the other filters)
   --count           print the number of events only
+  --timestamps      prefix each line with the event's timestamp
   --json            NDJSON, each line exactly as stored`,
   options: {
     latest: { type: "boolean" },
@@ -111,10 +127,11 @@ export async function events(argv: string[], ctx: Context): Promise<number> {
     if (before !== undefined && !(event.seq < before)) continue;
     count++;
     if (parsed.values.count) continue;
-    const out = json ? text : formatEvent(event, {
+    const out = json ? text : eventLine(event, {
       out: ctx.out,
       timestamps: parsed.values.timestamps === true,
-    });
+      all: true,
+    })!;
     if (last !== undefined) {
       kept.push(out);
       if (kept.length > last) kept.shift();
@@ -140,6 +157,19 @@ export const LISTEN: CommandSpec = {
 of its write (file-change notifications, not polling). Exits 0 when the
 session ends, at once if it already has; exits 1 if the session is abandoned
 (nothing written to its log for 3 heartbeat intervals: its process gone).
+
+The text is zig listen's, line for line (colors only on a terminal):
+  ▶ zig session started: NAME (N tiers)
+  ── tier N (STEP, STEP)                  tiers numbered from 1
+    running step 'STEP' (zag CMD model=M, session=ID)...
+  [STEP] LINE                             both streams (stderr yellow on a terminal)
+    completed 'STEP' in Nms (saved: VAR, VAR)
+    step 'STEP' failed (attempt N): ERROR
+    skipping 'STEP' (REASON)
+  ■ zig session ended (Success|Failure) in Nms
+Heartbeats print nothing. On stderr: "listening to session log: PATH" first,
+and "[parse error] ERROR: LINE" (its first 80 bytes, then …) for a line that
+is not an event zig could read.
 
 Options:
   --latest        the session that started last (the default without ID)
@@ -217,20 +247,34 @@ export async function listen(argv: string[], ctx: Context): Promise<number> {
   const json = parsed.values.json === true;
   const timestamps = parsed.values.timestamps === true;
   let ended = false;
+  ctx.err.write(zigListening(found.logPath) + "\n");
+  const warning = warn(ctx);
+  const onProblem: ProblemHandler = (problem) => {
+    // A line that does not parse: zig's words, on stderr.
+    if (problem.text !== undefined && problem.reason !== undefined) {
+      ctx.err.write(zigParseError(problem.reason, problem.text) + "\n");
+    } else warning(problem);
+  };
   try {
     for await (
       const event of followSessionEvents(found.logPath, {
         signal: controller.signal,
-        onProblem: warn(ctx),
+        onProblem,
       })
     ) {
       if (event.type === "zig_session_ended") ended = true;
       if (types.length > 0 && !types.includes(event.type)) continue;
-      ctx.out.write(
-        (json
-          ? JSON.stringify(event)
-          : formatEvent(event, { out: ctx.out, timestamps })) + "\n",
-      );
+      if (json) {
+        ctx.out.write(JSON.stringify(event) + "\n");
+        continue;
+      }
+      const problem = zigEventProblem(event);
+      if (problem !== undefined) {
+        ctx.err.write(zigParseError(problem, JSON.stringify(event)) + "\n");
+        continue;
+      }
+      const line = eventLine(event, { out: ctx.out, timestamps });
+      if (line !== undefined) ctx.out.write(line + "\n");
     }
   } finally {
     clearInterval(watchdog);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { KNOWN_EVENT_TYPES, readSessionEvents } from "../../mod.ts";
-import { lines, tempDir, testWriter } from "../_helpers.ts";
+import { copyFixtureHome, lines, tempDir, testWriter } from "../_helpers.ts";
 import {
   controlsIn,
   HOSTILE,
@@ -8,8 +8,8 @@ import {
   runCli,
   workspace,
 } from "./_helpers.ts";
+import { FIXTURE_LINES, SUCCESS_LINES } from "./_zig_lines.ts";
 import { hostileHome, snapshot } from "./_hostile.ts";
-
 function session(root: string) {
   const w = workspace(root);
   const writer = testWriter(w.home, { projectRoot: w.repo });
@@ -122,4 +122,46 @@ Deno.test("events: control characters in every field are shown visibly; --json k
     e.type === "step_output"
   );
   assert.ok(output?.type === "step_output" && output.line === HOSTILE.line);
+});
+
+Deno.test("events --last -1: a clear message, not the parser's", async () => {
+  using tmp = tempDir();
+  const w = session(tmp.path);
+  for (const args of [["--last", "-1"], ["--last=-1"]]) {
+    const r = await runCli(["events", w.id, ...args], w.opts);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.stderr,
+      `zig-session: Invalid --last "-1": expected a non-negative integer\nRun 'zig-session events --help' for usage\n`,
+    );
+  }
+});
+
+Deno.test("events: zig's listen lines for the reference's sessions, exactly; heartbeats in a line of our own", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  for (const [prefix, lines] of Object.entries(FIXTURE_LINES)) {
+    const r = await runCli(["events", prefix, "--global"], opts);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.equal(
+      r.stdout,
+      lines.map((l) => `${l ?? "♥ heartbeat"}\n`).join(""),
+      prefix,
+    );
+  }
+  const stamped = await runCli([
+    "events",
+    "94dc",
+    "--global",
+    "--timestamps",
+    "--type",
+    "step_output",
+  ], opts);
+  assert.equal(
+    stamped.stdout,
+    `2026-11-23T22:41:46.369218144+00:00 ${SUCCESS_LINES[3]}\n` +
+      `2026-11-23T22:41:46.369237641+00:00 ${SUCCESS_LINES[4]}\n`,
+  );
 });

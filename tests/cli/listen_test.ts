@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
-import { tempDir, testWriter } from "../_helpers.ts";
+import { join, relative } from "node:path";
+import { main } from "../../cli.ts";
+import {
+  copyFixtureHome,
+  FIXTURE_HOME,
+  tempDir,
+  testWriter,
+} from "../_helpers.ts";
 import { controlsIn, runCli, workspace } from "./_helpers.ts";
+import { FIXTURE_LINES, fixtureLog, SUCCESS_LINES } from "./_zig_lines.ts";
 import { formatTimestamp, SessionWriter } from "../../mod.ts";
-
 Deno.test("listen: an unknown --filter type and ID with --latest are usage errors", async () => {
   using tmp = tempDir();
   const w = workspace(tmp.path);
@@ -92,4 +99,132 @@ Deno.test("listen: control characters in events are shown visibly; --json keeps 
   const output = json.stdout.trim().split("\n").map((l) => JSON.parse(l))
     .find((e) => e.type === "step_output");
   assert.equal(output.line, "\x1b[2J\x1b[Hgone\u009b");
+});
+
+// ------------------------------------------------- zig's text, byte for byte
+
+/** Where the copy of the fixtures holds a fixture session's log. */
+function copiedLog(home: string, prefix: string): string {
+  return join(home, relative(FIXTURE_HOME, fixtureLog(prefix)));
+}
+
+/** What stdout holds after these lines (undefined: nothing printed). */
+function printed(lines: Array<string | undefined>): string {
+  return lines.filter((l) => l !== undefined).map((l) => `${l}\n`).join("");
+}
+
+Deno.test("listen: zig's lines for each of the reference's sessions, exactly; stderr names the log", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  for (const [prefix, lines] of Object.entries(FIXTURE_LINES)) {
+    const r = await runCli(["listen", prefix, "--global"], opts);
+    assert.equal(r.stdout, printed(lines), prefix);
+    const listening = `listening to session log: ${copiedLog(home, prefix)}\n`;
+    if (prefix === "181f613a") {
+      // Never ended, its process long gone: printed whole, then abandoned.
+      assert.equal(r.code, 1);
+      assert.ok(r.stderr.startsWith(listening), r.stderr);
+      assert.match(r.stderr, /was abandoned/);
+    } else {
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, listening);
+    }
+  }
+});
+
+Deno.test("listen with no argument is listen --latest, as in zig", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const sessions = ["first", "second"].map((name) => {
+    const writer = testWriter(w.home, {
+      projectRoot: w.repo,
+      workflowName: name,
+      tierCount: 1,
+    });
+    writer.ended("success", 3);
+    return writer;
+  });
+  const bare = await runCli(["listen"], w.opts);
+  const latest = await runCli(["listen", "--latest"], w.opts);
+  const expected = {
+    code: 0,
+    stdout: "▶ zig session started: second (1 tier)\n" +
+      "■ zig session ended (Success) in 3ms\n",
+    stderr: `listening to session log: ${sessions[1].logPath}\n`,
+  };
+  assert.deepEqual(bare, expected);
+  assert.deepEqual(latest, expected);
+});
+
+Deno.test("listen: a line that does not parse gets zig's [parse error] line on stderr, and listening goes on", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const writer = testWriter(w.home, { projectRoot: w.repo, tierCount: 2 });
+  const short = "not json";
+  const long =
+    `{"seq":2,"ts":"2026-11-23T22:41:46.369218144+00:00","type":"step_output","line":"cut short`;
+  Deno.writeTextFileSync(writer.logPath, `${short}\n  ${long}\n`, {
+    append: true,
+  });
+  writer.emit({ type: "agent_thought", text: "a later zig's event" });
+  writer.ended("failure", 12);
+  const reason = (text: string) => {
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error(`${text} parses`);
+  };
+  const stored = Deno.readTextFileSync(writer.logPath).split("\n");
+  const unknown = stored.find((l) => l.includes("agent_thought"))!;
+  const r = await runCli(["listen", writer.sessionId.slice(0, 8)], w.opts);
+  assert.equal(r.code, 0);
+  assert.equal(
+    r.stdout,
+    "▶ zig session started: w (2 tiers)\n" +
+      "■ zig session ended (Failure) in 12ms\n",
+  );
+  assert.equal(
+    r.stderr,
+    `listening to session log: ${writer.logPath}\n` +
+      `[parse error] ${reason(short)}: not json\n` +
+      // Trimmed, then its first 80 bytes and an ellipsis.
+      `[parse error] ${reason(`  ${long}`)}: ${long.slice(0, 80)}…\n` +
+      `[parse error] unknown event type "agent_thought": ${
+        unknown.slice(0, 80)
+      }…\n`,
+  );
+});
+
+Deno.test("listen: --timestamps and --filter over zig's lines; colors only where the writer allows them", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const r = await runCli(
+    ["listen", "20a9", "--global", "--timestamps", "--filter", "step_failed"],
+    opts,
+  );
+  assert.equal(r.code, 0);
+  assert.equal(
+    r.stdout,
+    "2026-11-23T22:41:46.404935480+00:00   step 'build' failed (attempt 1): spawn failed: No such file or directory\n" +
+      "2026-11-23T22:41:46.404940269+00:00   step 'build' failed (attempt 2): killed\n",
+  );
+  let colored = "";
+  const code = await main(["listen", "94dc", "--global"], {
+    zigHome: home,
+    cwd: tmp.path,
+    out: {
+      write: (text) => void (colored += text),
+      isTerminal: true,
+      color: true,
+    },
+    err: { write() {}, isTerminal: true, color: true },
+  });
+  assert.equal(code, 0);
+  assert.ok(colored.includes("\x1b["), colored);
+  // deno-lint-ignore no-control-regex
+  assert.equal(colored.replace(/\x1b\[\d+m/g, ""), printed(SUCCESS_LINES));
 });
