@@ -2,7 +2,7 @@
 // (zig's zig-core/src/listen.rs, `format_event_text`), for `listen` and
 // `events`. Colors and timestamps are extras laid over zig's text, never in it.
 import type { SessionLogEvent } from "../../mod.ts";
-import { type Palette, palette, type Writer } from "./common.ts";
+import { type Palette, palette, visible, type Writer } from "./common.ts";
 
 type Field = "string" | "string?" | "uint" | "strings" | "status";
 
@@ -210,9 +210,13 @@ export function eventLine(
   const text = zigEventText(event) ??
     (options.all ? ownEventText(event) : undefined);
   if (text === undefined) return undefined;
-  // The line's text is final here: human output's neutralizing of control
-  // characters applies to `text` and to `event.ts` here, before any styling.
+  // zig's bytes exactly, for scripts reading a pipe; on a terminal, control
+  // characters from the log are shown visibly (before any styling) so that
+  // they cannot drive it.
+  const shown = options.out.isTerminal ? visible : (s: string) => s;
   const p = palette(options.out);
-  const line = styleOf(event, p)(text);
-  return options.timestamps ? `${p.dim(event.ts)} ${line}` : line;
+  const line = styleOf(event, p)(shown(text));
+  return options.timestamps
+    ? `${p.dim(shown(String(event.ts)))} ${line}`
+    : line;
 }

@@ -249,10 +249,15 @@ export async function listen(argv: string[], ctx: Context): Promise<number> {
   let ended = false;
   ctx.err.write(zigListening(found.logPath) + "\n");
   const warning = warn(ctx);
+  // zig's words on stderr, control characters shown visibly on a terminal.
+  const parseError = (reason: string, text: string) => {
+    const line = zigParseError(reason, text);
+    ctx.err.write((ctx.err.isTerminal ? visible(line) : line) + "\n");
+  };
   const onProblem: ProblemHandler = (problem) => {
-    // A line that does not parse: zig's words, on stderr.
+    // A line that does not parse.
     if (problem.text !== undefined && problem.reason !== undefined) {
-      ctx.err.write(zigParseError(problem.reason, problem.text) + "\n");
+      parseError(problem.reason, problem.text);
     } else warning(problem);
   };
   try {
@@ -270,7 +275,7 @@ export async function listen(argv: string[], ctx: Context): Promise<number> {
       }
       const problem = zigEventProblem(event);
       if (problem !== undefined) {
-        ctx.err.write(zigParseError(problem, JSON.stringify(event)) + "\n");
+        parseError(problem, JSON.stringify(event));
         continue;
       }
       const line = eventLine(event, { out: ctx.out, timestamps });

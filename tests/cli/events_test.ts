@@ -96,19 +96,22 @@ Deno.test("search skips an entry that leads out of the zig home, and says so", a
   assert.ok(!(r.stdout + r.stderr).includes("SECRET"));
 });
 
-Deno.test("events: control characters in every field are shown visibly; --json keeps the stored bytes", async () => {
+Deno.test("events: on a terminal, control characters in every field are shown visibly; --json keeps the stored bytes", async () => {
   using tmp = tempDir();
   const w = workspace(tmp.path);
   const writer = hostileSession(w);
   for (const extra of [[], ["--timestamps"]]) {
-    const human = await runCli(["events", writer.sessionId, ...extra], w.opts);
+    const human = await runCli(["events", writer.sessionId, ...extra], {
+      ...w.opts,
+      terminal: true,
+    });
     assert.equal(human.code, 0, human.stderr);
     assert.deepEqual(controlsIn(human.stdout), [], human.stdout);
     for (
       const shown of [
         "wf\\x1b]0;pwned\\x07",
         "[st\\x1b[8mep] \\x1b[H\\x1b[2Jconnection refused\\r",
-        "(m\\x9b31m): cmd \\x1b[1m",
+        "(zag cmd \\x1b[1m model=m\\x9b31m, session=z)",
         "bad\\x1b[5m",
         "skip\\x7f",
       ]
