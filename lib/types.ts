@@ -225,10 +225,12 @@ export interface GlobalSessionIndex {
 export interface SessionProblem {
   /**
    * What was found: a final line without its newline (`torn_line`), a line
-   * that is not a valid event (`malformed_line`), or an index that did not
-   * parse and was moved aside (`corrupt_index`).
+   * that is not a valid event (`malformed_line`), an index that did not
+   * parse and was rebuilt, its bytes kept aside, or that missed a session
+   * (`corrupt_index`), or a log that another process removed while it was
+   * being read (`vanished_log`: left out, not an error).
    */
-  kind: "torn_line" | "malformed_line" | "corrupt_index";
+  kind: "torn_line" | "malformed_line" | "corrupt_index" | "vanished_log";
   /** The file at fault. */
   path: string;
   /** Line number (from 1) of the bad line, for line problems. */
