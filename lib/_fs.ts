@@ -1,6 +1,6 @@
 // Internal file helpers: errors that say which permission to grant, locks and
 // atomic replacement.
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { ZigError } from "./error.ts";
 
 /** Describes a failed file operation for {@linkcode fsError}. */
@@ -143,29 +143,110 @@ export function withLockSync<T>(lockPath: string, fn: () => T): T {
 
 let tempCounter = 0;
 
+/** The prefix of the temporary files {@linkcode replaceFileSync} writes beside `path`. */
+function tempPrefix(path: string): string {
+  return `${basename(path)}.tmp-`;
+}
+
 /**
- * Replaces `path` with `text` atomically: writes a temporary file beside it,
- * then renames it over `path`. A reader sees the old file or the new one,
- * never a mix.
+ * Writes `data` to a new temporary file beside `path`
+ * (`<path>.tmp-<pid>-<n>`, created new, so never through a symlink) and
+ * returns its path. Nothing is left behind when the write fails. The caller
+ * holds the lock that guards `path`: its temporary files exist only while
+ * that lock is held (see {@linkcode removeStaleTempsSync}).
+ */
+export function writeTempSync(path: string, data: string | Uint8Array): string {
+  for (let attempt = 0;; attempt++) {
+    const temp = `${path}.tmp-${Deno.pid}-${++tempCounter}`;
+    try {
+      if (typeof data === "string") {
+        Deno.writeTextFileSync(temp, data, { createNew: true });
+      } else {
+        Deno.writeFileSync(temp, data, { createNew: true });
+      }
+      return temp;
+    } catch (error) {
+      // A leftover of a dead process that had our pid: take the next name.
+      if (error instanceof Deno.errors.AlreadyExists && attempt < 9) continue;
+      if (!(error instanceof Deno.errors.AlreadyExists)) removeQuietly(temp);
+      throw fsError(error, {
+        action: "write the file",
+        path,
+        grant: dirname(path),
+      });
+    }
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // It was never created.
+  }
+}
+
+/**
+ * Replaces `path` with `text` atomically: writes a temporary file beside it
+ * ({@linkcode writeTempSync}), then renames it over `path`. A reader sees the
+ * old file or the new one, never a mix.
  */
 export function replaceFileSync(path: string, text: string): void {
-  const temp = `${path}.tmp-${Deno.pid}-${++tempCounter}`;
+  const temp = writeTempSync(path, text);
   try {
-    // createNew: a file or link already at the temporary name is never followed.
-    Deno.writeTextFileSync(temp, text, { createNew: true });
     Deno.renameSync(temp, path);
   } catch (error) {
-    try {
-      Deno.removeSync(temp);
-    } catch {
-      // The temporary file was never created.
-    }
+    removeQuietly(temp);
     throw fsError(error, {
       action: "write the file",
       path,
       grant: dirname(path),
     });
   }
+}
+
+/**
+ * Removes the temporary files that writers of `path` left behind when they
+ * died between writing one and renaming it (`<path>.tmp-<pid>-<n>`). Call it
+ * only while holding the lock that every writer of `path` holds for the
+ * whole life of its temporary file: then no temporary file that exists
+ * belongs to a live writer, whatever its pid says (pids are reused, and
+ * asking whether one is alive needs more permissions than the module has).
+ *
+ * @param path The file whose leftovers to remove.
+ * @param names The names in its directory, when the caller already listed it.
+ * @returns How many files were removed.
+ */
+export function removeStaleTempsSync(
+  path: string,
+  names?: readonly string[],
+): number {
+  const prefix = tempPrefix(path);
+  let removed = 0;
+  for (const name of names ?? listNamesSync(dirname(path))) {
+    if (!name.startsWith(prefix)) continue;
+    if (!/^\d+-\d+$/.test(name.slice(prefix.length))) continue;
+    try {
+      // Removes a symlink itself, never what it points to.
+      Deno.removeSync(join(dirname(path), name));
+      removed++;
+    } catch {
+      // Gone already, or a directory someone made: not ours to force.
+    }
+  }
+  return removed;
+}
+
+/** The names in a directory; none when it does not exist. */
+export function listNamesSync(dir: string): string[] {
+  const names: string[] = [];
+  try {
+    for (const item of Deno.readDirSync(dir)) names.push(item.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return names;
+    throw fsError(error, { action: "list the directory", path: dir });
+  }
+  return names;
 }
 
 /** Reads a text file, or returns `undefined` when it does not exist. */

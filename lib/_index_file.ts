@@ -1,14 +1,17 @@
 // Internal: the index files' locked reads, changes and rebuilds.
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import { ZigError } from "./error.ts";
 import { wellFormedJson } from "./_event_json.ts";
 import {
   existsSync,
   fsError,
+  listNamesSync,
   readRangeSync,
   readTextIfExistsSync,
+  removeStaleTempsSync,
   replaceFileSync,
   withLockSync,
+  writeTempSync,
 } from "./_fs.ts";
 import { summarizeLog } from "./log_summary.ts";
 import { assertInsideHome, escapeOf, homeOfIndex } from "./_confine.ts";
@@ -24,8 +27,9 @@ import type {
 /** Options of the index functions. */
 export interface IndexOptions {
   /**
-   * Told when an index did not parse and was moved aside and rebuilt.
-   * Default: a warning on stderr.
+   * Told when an index did not parse and was rebuilt (its bytes kept
+   * aside), or a log vanished while an index was rebuilt. Default: a warning
+   * on stderr.
    */
   onProblem?: ProblemHandler;
 }
@@ -141,18 +145,38 @@ function readIndexFile(path: string): { text?: string; ours: boolean } {
 }
 
 /**
- * Replaces an index file. `canonical` says the text is pretty JSON whose last
- * key is "sessions", so that a later splice may trust it without parsing.
+ * Replaces an index file, under its lock. `canonical` says the text is pretty
+ * JSON whose last key is "sessions", so that a later splice may trust it
+ * without parsing. Temporary files of writers that died holding the lock are
+ * removed first; the pending markers of the sessions `indexed` says the new
+ * text holds are removed after.
  */
-function writeIndexFile(path: string, text: string, canonical: boolean): void {
-  replaceFileSync(path, text);
+function writeIndexFile(
+  path: string,
+  options: {
+    text: string;
+    canonical: boolean;
+    indexed?: (id: string) => boolean;
+    rebuilt?: boolean;
+  },
+): void {
+  const names = listNamesSync(dirname(path));
+  removeStaleTempsSync(path, names);
+  replaceFileSync(path, options.text);
   ourWrites.delete(path);
-  if (canonical) {
+  if (options.canonical) {
     try {
       ourWrites.set(path, identityOf(Deno.statSync(path)));
     } catch {
       // Not knowing the identity only costs a parse next time.
     }
+  }
+  if (options.indexed) {
+    removeResolvedMarkers(path, {
+      names,
+      indexed: options.indexed,
+      rebuilt: options.rebuilt ?? false,
+    });
   }
 }
 
@@ -162,17 +186,28 @@ function sessionsLast(index: AnyIndex): boolean {
   return keys[keys.length - 1] === "sessions";
 }
 
-export function writeIndex(path: string, index: AnyIndex): void {
-  writeIndexFile(
-    path,
-    wellFormedJson(JSON.stringify(index, null, 2)),
-    sessionsLast(index),
-  );
+export function writeIndex(
+  path: string,
+  index: AnyIndex,
+  options: { rebuilt?: boolean } = {},
+): void {
+  let ids: Set<string> | undefined;
+  writeIndexFile(path, {
+    text: wellFormedJson(JSON.stringify(index, null, 2)),
+    canonical: sessionsLast(index),
+    indexed: (id) =>
+      (ids ??= new Set(index.sessions.map((e) => e.zig_session_id))).has(id),
+    rebuilt: options.rebuilt,
+  });
 }
 
 /**
- * Reads an index while its lock is held. A corrupt index is moved aside and
- * rebuilt from the logs.
+ * Reads an index while its lock is held. A corrupt index is recovered:
+ * its bytes are copied aside first, then the index rebuilt from the logs is
+ * written to a temporary file and renamed over it. At every instant the index
+ * is the corrupt file or the complete rebuild: a crash midway leaves the
+ * corrupt index, recovered again by the next reader, and a rebuild that
+ * cannot be written (a full disk) is an error that leaves it in place.
  */
 function readLocked(
   path: string,
@@ -187,22 +222,93 @@ function readLocked(
   if (text === undefined) return { index: { sessions: [] } };
   const parsed = parseIndex(text, scope);
   if (parsed.index) return { index: parsed.index, text };
-  const movedTo = `${path}.corrupt-${compactTime()}`;
+  const aside = keepAside(path, parsed.error!);
+  let index: AnyIndex;
   try {
-    Deno.renameSync(path, movedTo);
+    index = buildIndex(path, { scope, onProblem });
+    writeIndex(path, index, { rebuilt: true });
   } catch (error) {
-    throw fsError(error, { action: "move the corrupt index aside", path });
+    // The corrupt index is still in place: a copy made now is not needed.
+    if (aside.made) removeIfPresent(aside.path);
+    throw cannotRebuild(path, { reason: parsed.error!, error });
   }
-  const index = buildIndex(path, scope);
-  writeIndex(path, index);
   reportProblem(onProblem, {
     kind: "corrupt_index",
     path,
-    movedTo,
+    movedTo: aside.path,
     message:
-      `The index ${path} did not parse (${parsed.error}): moved it to ${movedTo} and rebuilt it from the logs (${index.sessions.length} sessions)`,
+      `The index ${path} did not parse (${parsed.error}): kept its bytes in ${aside.path} and rebuilt it from the logs (${index.sessions.length} sessions)`,
   });
   return { index };
+}
+
+function cannotRebuild(
+  path: string,
+  options: { reason: string; error: unknown },
+): ZigError {
+  const { reason, error } = options;
+  const cause = fsError(error, { action: "rebuild the index", path });
+  return new ZigError(
+    `Cannot rebuild the corrupt index ${path} (${reason}), so it was left in place: ${cause.message}`,
+    { kind: cause.kind, path, cause: error },
+  );
+}
+
+function removeIfPresent(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // Already gone.
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Copies a corrupt index's bytes to `<index>.corrupt-<time>` (through a
+ * temporary file, so that a crash never leaves a partial copy), unless an
+ * earlier recovery that did not finish already kept the same bytes there.
+ */
+function keepAside(
+  path: string,
+  reason: string,
+): { path: string; made: boolean } {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.corrupt-`;
+  try {
+    const bytes = Deno.readFileSync(path);
+    for (const name of listNamesSync(dir)) {
+      if (!name.startsWith(prefix)) continue;
+      const other = join(dir, name);
+      try {
+        const info = Deno.lstatSync(other);
+        if (!info.isFile || info.size !== bytes.length) continue;
+        if (sameBytes(Deno.readFileSync(other), bytes)) {
+          return { path: other, made: false };
+        }
+      } catch {
+        // Vanished or unreadable: not a copy to rely on.
+      }
+    }
+    let target = `${path}.corrupt-${compactTime()}`;
+    for (let n = 2; existsSync(target); n++) {
+      target = `${path}.corrupt-${compactTime()}-${n}`;
+    }
+    const temp = writeTempSync(path, bytes);
+    try {
+      Deno.renameSync(temp, target);
+    } catch (error) {
+      removeIfPresent(temp);
+      throw error;
+    }
+    return { path: target, made: true };
+  } catch (error) {
+    throw cannotRebuild(path, { reason, error });
+  }
 }
 
 /**
@@ -269,10 +375,17 @@ interface PutEntryOptions extends IndexOptions {
 function putEntry(path: string, scope: Scope, options: PutEntryOptions): void {
   withLockSync(lockPath(path), () => {
     const file = readIndexFile(path);
+    const indexed = (id: string) => id === options.id;
     if (file.ours && file.text !== undefined) {
       const spliced = spliceTrusted(file.text, options);
       if (spliced === null) return;
-      if (spliced !== undefined) return writeIndexFile(path, spliced, true);
+      if (spliced !== undefined) {
+        return writeIndexFile(path, {
+          text: spliced,
+          canonical: true,
+          indexed,
+        });
+      }
     }
     const { index, text } = readLocked(path, {
       scope,
@@ -289,7 +402,11 @@ function putEntry(path: string, scope: Scope, options: PutEntryOptions): void {
         ? spliceAppend(text, index, next)
         : spliceReplace(text, old, next);
       if (spliced !== undefined) {
-        return writeIndexFile(path, spliced, sessionsLast(index));
+        return writeIndexFile(path, {
+          text: spliced,
+          canonical: sessionsLast(index),
+          indexed,
+        });
       }
     }
     if (at < 0) sessions.push(next);
@@ -440,8 +557,31 @@ interface LogFacts {
   status: SessionStatus | null;
 }
 
-function factsOf(log: string): LogFacts | undefined {
-  const { first, last } = summarizeLog(log);
+/**
+ * What a log's first and last lines say, or `undefined` when it has no
+ * `zig_session_started` first line or has vanished (reported when
+ * `onProblem` is given: another process such as gc removed it meanwhile).
+ */
+function factsOf(
+  log: string,
+  onProblem?: ProblemHandler | false,
+): LogFacts | undefined {
+  let first: Record<string, unknown> | undefined;
+  let last: Record<string, unknown> | undefined;
+  try {
+    ({ first, last } = summarizeLog(log));
+  } catch (error) {
+    if (!(error instanceof ZigError && error.kind === "not_found")) throw error;
+    if (onProblem !== false) {
+      reportProblem(onProblem, {
+        kind: "vanished_log",
+        path: log,
+        message:
+          `The session log ${log} vanished while it was being read (another process removed it): left it out`,
+      });
+    }
+    return undefined;
+  }
   if (!first || first.type !== "zig_session_started") return undefined;
   const ended = last?.type === "zig_session_ended" &&
     (last.status === "success" || last.status === "failure");
@@ -453,44 +593,68 @@ function factsOf(log: string): LogFacts | undefined {
       ? first.workspace_path
       : null,
     started_at: String(first.ts ?? ""),
-    ended_at: ended ? String(last.ts) : null,
-    status: ended ? last.status as SessionStatus : null,
+    ended_at: ended ? String(last!.ts) : null,
+    status: ended ? last!.status as SessionStatus : null,
   };
 }
 
-export function buildIndex(path: string, scope: Scope): AnyIndex {
+/** The entry an index of `scope` has for a log of the project dir `project`. */
+function entryOf(
+  log: string,
+  options: {
+    scope: Scope;
+    project: string;
+    onProblem?: ProblemHandler | false;
+  },
+): AnyEntry | undefined {
+  const f = factsOf(log, options.onProblem);
+  if (!f) return undefined;
+  const workspace = f.workspace_path ?? options.project;
+  const common = {
+    zig_session_id: f.id,
+    workflow_name: f.workflow_name,
+  };
+  return options.scope === "project"
+    ? {
+      ...common,
+      workflow_path: f.workflow_path,
+      log_path: log,
+      started_at: f.started_at,
+      ended_at: f.ended_at,
+      status: f.status,
+      workspace_path: workspace,
+    }
+    : {
+      ...common,
+      project: workspace,
+      log_path: log,
+      started_at: f.started_at,
+      ended_at: f.ended_at,
+      status: f.status,
+    };
+}
+
+/**
+ * An index built from the logs. A log that vanishes meanwhile is left out
+ * and reported to `onProblem` (default: a warning on stderr).
+ */
+export function buildIndex(
+  path: string,
+  options: { scope: Scope; onProblem?: ProblemHandler },
+): AnyIndex {
+  const { scope, onProblem } = options;
+  const logs = scope === "project"
+    ? listLogs(join(dirname(path), "sessions"), homeOfIndex(path)).map((
+      log,
+    ) => ({
+      project: dirname(dirname(path)),
+      log,
+    }))
+    : allLogs(dirname(path));
   const sessions: AnyEntry[] = [];
-  if (scope === "project") {
-    const project = dirname(dirname(path));
-    const home = homeOfIndex(path);
-    for (const log of listLogs(join(dirname(path), "sessions"), home)) {
-      const f = factsOf(log);
-      if (!f) continue;
-      sessions.push({
-        zig_session_id: f.id,
-        workflow_name: f.workflow_name,
-        workflow_path: f.workflow_path,
-        log_path: log,
-        started_at: f.started_at,
-        ended_at: f.ended_at,
-        status: f.status,
-        workspace_path: f.workspace_path ?? project,
-      });
-    }
-  } else {
-    for (const { project, log } of allLogs(dirname(path))) {
-      const f = factsOf(log);
-      if (!f) continue;
-      sessions.push({
-        zig_session_id: f.id,
-        workflow_name: f.workflow_name,
-        project: f.workspace_path ?? project,
-        log_path: log,
-        started_at: f.started_at,
-        ended_at: f.ended_at,
-        status: f.status,
-      });
-    }
+  for (const { project, log } of logs) {
+    const entry = entryOf(log, { scope, project, onProblem });
+    if (entry) sessions.push(entry);
   }
   sessions.sort((a, b) => compareTimestamps(a.started_at, b.started_at));
   return { sessions };
@@ -509,26 +673,39 @@ export function putIndexEntry(
   });
 }
 
-/** Stamps how a session ended into its entry. */
+/** What {@linkcode stampIndexEntry} did. */
+export type StampResult = "stamped" | "restored" | "vanished";
+
+/**
+ * Stamps how a session ended into its entry. When the entry is gone (the
+ * index was rebuilt or edited meanwhile), `restore` makes it again from the
+ * log, under the lock; when the log is gone too (gc removed the ended
+ * session meanwhile), nothing is written.
+ */
 export function stampIndexEntry(
   path: string,
   options: IndexOptions & {
     id: string;
     endedAt: string;
     status: SessionStatus;
+    restore: () => AnyEntry | undefined;
   },
-): boolean {
-  let found = false;
+): StampResult {
+  let result: StampResult = "vanished";
   putEntry(path, scopeOf(path), {
     onProblem: options.onProblem,
     id: options.id,
     change(old) {
-      if (old === undefined) return undefined;
-      found = true;
+      if (old === undefined) {
+        const entry = options.restore();
+        result = entry === undefined ? "vanished" : "restored";
+        return entry;
+      }
+      result = "stamped";
       return { ...old, ended_at: options.endedAt, status: options.status };
     },
   });
-  return found;
+  return result;
 }
 
 /** Throws unless `path` names an index file. */
@@ -540,4 +717,145 @@ export function assertIndexPath(path: string): void {
       { kind: "parse", path },
     );
   }
+}
+
+/*
+ * Pending markers. A writer creates `<index>.pending-<id>` beside each index
+ * before it creates a session's log, and the marker goes once the session's
+ * entry is in that index. A writer killed in between leaves the marker: it
+ * makes the log visible to readers (one small directory listing, not a scan
+ * of every log) until the entry is restored.
+ */
+
+const PENDING = ".pending-";
+/** A marker older than this without a listable log belongs to no live writer. */
+const STALE_MARKER_MS = 60_000;
+
+function pendingPrefix(indexPath: string): string {
+  return basename(indexPath) + PENDING;
+}
+
+/** The ids of the sessions marked pending beside an index. */
+function pendingIds(indexPath: string, names?: readonly string[]): string[] {
+  const prefix = pendingPrefix(indexPath);
+  return (names ?? listNamesSync(dirname(indexPath)))
+    .filter((name) => name.startsWith(prefix))
+    .map((name) => name.slice(prefix.length))
+    .filter((id) => /^[A-Za-z0-9._-]+$/.test(id) && id !== "." && id !== "..");
+}
+
+/**
+ * Where the log of a pending session is: beside a project index by the
+ * layout; for the global index, as the marker says, if that is a place the
+ * layout allows under the zig home (never elsewhere).
+ */
+function pendingLog(indexPath: string, id: string): string | undefined {
+  const file = `${id}.jsonl`;
+  if (scopeOf(indexPath) === "project") {
+    return join(dirname(indexPath), "sessions", file);
+  }
+  const home = dirname(indexPath);
+  let said: string;
+  try {
+    said = Deno.readTextFileSync(`${indexPath}${PENDING}${id}`).trim();
+  } catch {
+    return undefined;
+  }
+  if (!isAbsolute(said)) return undefined;
+  const parts = relative(home, said).split(/[\\/]/);
+  const inProject = parts.length === 5 && parts[0] === "projects" &&
+    parts[1] !== "." && parts[1] !== "..";
+  const outsideGit = parts.length === 3 && parts[0] === "logs";
+  const tail = parts.slice(-2);
+  if (
+    !(inProject || outsideGit) || tail[0] !== "sessions" || tail[1] !== file
+  ) {
+    return undefined;
+  }
+  return join(home, ...parts);
+}
+
+/**
+ * Marks a session as pending beside an index, before its log is created.
+ *
+ * @throws {ZigError} when the marker cannot be written.
+ */
+export function markPending(
+  indexPath: string,
+  options: { id: string; logPath: string },
+): void {
+  const marker = `${indexPath}${PENDING}${options.id}`;
+  try {
+    Deno.writeTextFileSync(marker, options.logPath + "\n");
+  } catch (error) {
+    removeIfPresent(marker);
+    throw fsError(error, {
+      action: "mark the new session in the index",
+      path: marker,
+      grant: dirname(indexPath),
+    });
+  }
+}
+
+/** Removes a session's pending marker beside an index, if there is one. */
+export function clearPending(indexPath: string, id: string): void {
+  removeIfPresent(`${indexPath}${PENDING}${id}`);
+}
+
+/**
+ * Removes the markers of sessions the index now holds; after a rebuild from
+ * every log, also the old markers of sessions it could not list (their log
+ * never got a first line).
+ */
+function removeResolvedMarkers(
+  indexPath: string,
+  options: {
+    names: readonly string[];
+    indexed: (id: string) => boolean;
+    rebuilt: boolean;
+  },
+): void {
+  for (const id of pendingIds(indexPath, options.names)) {
+    const marker = `${indexPath}${PENDING}${id}`;
+    if (!options.indexed(id)) {
+      if (!options.rebuilt) continue;
+      try {
+        const mtime = Deno.lstatSync(marker).mtime?.getTime() ?? Date.now();
+        if (Date.now() - mtime < STALE_MARKER_MS) continue;
+      } catch {
+        continue;
+      }
+    }
+    removeIfPresent(marker);
+  }
+}
+
+/**
+ * The entries of sessions marked pending beside an index but not in it,
+ * read from their logs: sessions whose writer was killed (or failed) before
+ * indexing them, or is indexing them right now. Sorted by start.
+ */
+export function pendingEntries(
+  indexPath: string,
+  sessions: readonly AnyEntry[],
+): AnyEntry[] {
+  const ids = pendingIds(indexPath);
+  if (ids.length === 0) return [];
+  const known = new Set(sessions.map((e) => e.zig_session_id));
+  const scope = scopeOf(indexPath);
+  const found: AnyEntry[] = [];
+  for (const id of ids) {
+    if (known.has(id)) continue;
+    const log = pendingLog(indexPath, id);
+    if (log === undefined) continue;
+    const project = dirname(dirname(dirname(log)));
+    let entry: AnyEntry | undefined;
+    try {
+      entry = entryOf(log, { scope, project, onProblem: false });
+    } catch {
+      continue; // unreadable: verify reports it
+    }
+    if (entry && entry.zig_session_id === id) found.push(entry);
+  }
+  return found.sort((a, b) => compareTimestamps(a.started_at, b.started_at));
 }

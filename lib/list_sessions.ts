@@ -15,7 +15,7 @@ import {
   type ZigHomeOptions,
 } from "./paths.ts";
 import { loadGlobalIndex, loadProjectIndex } from "./session_index.ts";
-import type { IndexOptions } from "./_index_file.ts";
+import { type IndexOptions, pendingEntries } from "./_index_file.ts";
 import { compareTimestamps } from "./timestamp.ts";
 import type { GlobalSessionEntry, SessionLogIndexEntry } from "./types.ts";
 
@@ -36,7 +36,11 @@ export interface ResolveLogPathOptions extends ZigHomeOptions {
 
 /**
  * The sessions of the current project (or of every project with `global`),
- * in the order they started, as the project index lists them.
+ * in the order they started, as the index lists them; then, in the order
+ * they started, the sessions whose writer left a pending marker beside the
+ * index and is indexing them now or was killed before it could (read from
+ * their logs; `reindex` restores their entries). Finding those costs one
+ * listing of the index's small directory, not a scan of the logs.
  *
  * @example Usage
  * ```ts
@@ -50,11 +54,14 @@ export interface ResolveLogPathOptions extends ZigHomeOptions {
  * @returns The index entries.
  */
 export function listSessions(options: ListOptions = {}): AnySessionEntry[] {
-  if (options.global) {
-    return loadGlobalIndex(globalIndexPath(zigHome(options)), options).sessions;
-  }
-  return loadProjectIndex(projectIndexPath(projectDir(options)), options)
-    .sessions;
+  const path = options.global
+    ? globalIndexPath(zigHome(options))
+    : projectIndexPath(projectDir(options));
+  const sessions: AnySessionEntry[] = options.global
+    ? loadGlobalIndex(path, options).sessions
+    : loadProjectIndex(path, options).sessions;
+  const pending = pendingEntries(path, sessions) as AnySessionEntry[];
+  return pending.length === 0 ? sessions : [...sessions, ...pending];
 }
 
 /**

@@ -6,8 +6,10 @@
  * Every change takes an exclusive lock on `<index>.lock`, reads the index,
  * changes it and replaces it atomically (a temporary file renamed over it), so
  * concurrent processes never lose each other's entries. An index that does not
- * parse is renamed aside to `<index>.corrupt-<time>`, never overwritten, and
- * rebuilt from the logs.
+ * parse is copied aside to `<index>.corrupt-<time>`, never overwritten, and
+ * rebuilt from the logs into a temporary file renamed over it: a crash midway
+ * leaves the corrupt index in place, to be recovered again, never no index.
+ * Temporary files of a writer that died are removed by the next writer.
  *
  * @module
  */
@@ -31,7 +33,7 @@ export type { IndexOptions, UpdateIndexOptions };
 /**
  * Loads a project index. A missing file is an empty index; entries written by
  * older versions without `ended_at`, `status` or `workspace_path` read them as
- * `null`. A file that does not parse is moved aside and rebuilt from the logs.
+ * `null`. A file that does not parse is kept aside and rebuilt from the logs.
  *
  * @example Usage
  * ```ts
@@ -176,7 +178,8 @@ export function updateGlobalIndex(
  * project index (`<project>/logs/index.json`) from the logs beside it, the
  * global index (`<zig home>/sessions_index.json`) from every project's logs.
  * Each log's first and last lines are read, not the whole log. Entries point
- * at where the logs are now.
+ * at where the logs are now. A log that vanishes meanwhile (another process
+ * such as gc removed it) is left out and reported as `vanished_log`.
  *
  * @example Usage
  * ```ts
@@ -188,16 +191,18 @@ export function updateGlobalIndex(
  * ```
  *
  * @param path The index file to rebuild.
+ * @param options Where to report a log that vanished.
  * @returns The rebuilt index.
  */
 export function rebuildIndex(
   path: string,
+  options: IndexOptions = {},
 ): SessionLogIndex | GlobalSessionIndex {
   assertIndexPath(path);
   const scope = scopeOf(path);
   return withLockSync(lockPath(path), () => {
-    const index = buildIndex(path, scope);
-    writeIndex(path, index);
+    const index = buildIndex(path, { scope, onProblem: options.onProblem });
+    writeIndex(path, index, { rebuilt: true });
     return index as SessionLogIndex | GlobalSessionIndex;
   });
 }

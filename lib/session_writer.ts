@@ -6,11 +6,13 @@
  */
 import { dirname } from "node:path";
 import { ZigError } from "./error.ts";
-import { ensureDirSync, fsError } from "./_fs.ts";
+import { ensureDirSync, existsSync, fsError } from "./_fs.ts";
 import { assertInsideHome, isSessionId, SESSION_ID_RULE } from "./_confine.ts";
 import { normalizeKind, serializeEvent, wellFormed } from "./_event_json.ts";
 import {
   type AnyEntry,
+  clearPending,
+  markPending,
   putIndexEntry,
   stampIndexEntry,
 } from "./_index_file.ts";
@@ -241,6 +243,27 @@ export class SessionWriter {
     assertInsideHome(sessionsDir(project), home);
     ensureDirSync(sessionsDir(project), home);
     const logPath = sessionLogPath(project, sessionId);
+    const taken = (cause?: unknown) =>
+      new ZigError(
+        `Cannot create the session log "${logPath}": it already exists, the session id is taken`,
+        { kind: "io", path: logPath, cause },
+      );
+    if (existsSync(logPath)) throw taken();
+    // Marked pending beside both indexes before the log exists: a writer
+    // killed before its entries are written leaves a session readers list,
+    // never an invisible log. Each marker goes with its index's entry.
+    const indexes = [projectIndexPath(project), globalIndexPath(home)];
+    const unmark = () => {
+      for (const path of indexes) clearPending(path, sessionId);
+    };
+    try {
+      for (const path of indexes) {
+        markPending(path, { id: sessionId, logPath });
+      }
+    } catch (error) {
+      unmark();
+      throw error;
+    }
     let file: Deno.FsFile;
     try {
       file = Deno.openSync(logPath, {
@@ -249,12 +272,8 @@ export class SessionWriter {
         createNew: true,
       });
     } catch (error) {
-      if (error instanceof Deno.errors.AlreadyExists) {
-        throw new ZigError(
-          `Cannot create the session log "${logPath}": it already exists, the session id is taken`,
-          { kind: "io", path: logPath, cause: error },
-        );
-      }
+      if (error instanceof Deno.errors.AlreadyExists) throw taken(error);
+      unmark();
       throw fsError(error, {
         action: "create the session log",
         path: logPath,
@@ -274,6 +293,7 @@ export class SessionWriter {
     } catch (error) {
       // Nothing knows of this session yet: leave no empty log behind.
       writer.close();
+      unmark();
       try {
         Deno.removeSync(logPath);
       } catch {
@@ -293,7 +313,7 @@ export class SessionWriter {
       zig_session_id: sessionId,
       workflow_name: options.workflowName,
     };
-    writer.#putEntry(projectIndexPath(project), {
+    writer.#putEntry(indexes[0], {
       ...common,
       workflow_path: options.workflowPath,
       log_path: logPath,
@@ -302,7 +322,7 @@ export class SessionWriter {
       status: null,
       workspace_path: project,
     });
-    writer.#putEntry(globalIndexPath(home), {
+    writer.#putEntry(indexes[1], {
       ...common,
       project,
       log_path: logPath,
@@ -584,54 +604,76 @@ export class SessionWriter {
     this.close();
     const endedAt = this.#clock();
     const project = dirname(dirname(dirname(this.logPath)));
+    const onProblem = this.#onProblem;
+    const id = this.sessionId;
     for (
       const path of [projectIndexPath(project), globalIndexPath(this.zigHome)]
     ) {
+      let result: "stamped" | "restored" | "vanished";
       try {
-        this.#stampIndex(path, { endedAt, status, project });
+        result = stampIndexEntry(path, {
+          onProblem,
+          id,
+          endedAt,
+          status,
+          // Under the index's lock: gc deletes logs under the project's.
+          restore: () => this.#entryFromLog(path, { endedAt, status, project }),
+        });
       } catch (error) {
         this.#indexNotUpdated(path, error);
+        continue;
       }
+      if (result === "stamped") continue;
+      reportProblem(
+        onProblem,
+        result === "restored"
+          ? {
+            kind: "corrupt_index",
+            path,
+            message:
+              `Session ${id} was missing from the index ${path}: added it back from its log`,
+          }
+          : {
+            kind: "vanished_log",
+            path: this.logPath,
+            message:
+              `Session ${id} ended, then its log vanished (another process such as gc removed it) before its end was stamped into ${path}: left it out of that index`,
+          },
+      );
     }
   }
-
-  #stampIndex(
+  /** This session's entry in an index, from its log; none if the log is gone. */
+  #entryFromLog(
     path: string,
     options: { endedAt: string; status: SessionStatus; project: string },
-  ): void {
-    const { endedAt, status, project } = options;
-    const onProblem = this.#onProblem;
-    const id = this.sessionId;
-    if (stampIndexEntry(path, { onProblem, id, endedAt, status })) return;
-    // Gone from the index (deleted or rebuilt meanwhile): put it back.
-    const first = summarizeLog(this.logPath).first ?? {};
+  ): AnyEntry | undefined {
+    let first: Record<string, unknown>;
+    try {
+      first = summarizeLog(this.logPath).first ?? {};
+    } catch (error) {
+      if (error instanceof ZigError && error.kind === "not_found") {
+        return undefined;
+      }
+      throw error;
+    }
     const text = (key: string) =>
       typeof first[key] === "string" ? first[key] as string : "";
     const common = {
-      zig_session_id: id,
+      zig_session_id: this.sessionId,
       workflow_name: text("workflow_name"),
       log_path: this.logPath,
       started_at: text("ts"),
-      ended_at: endedAt,
-      status,
+      ended_at: options.endedAt,
+      status: options.status,
     };
-    const workspace = text("workspace_path") || project;
-    putIndexEntry(path, {
-      onProblem,
-      entry: path.endsWith("sessions_index.json")
-        ? { ...common, project: workspace }
-        : {
-          ...common,
-          workflow_path: text("workflow_path"),
-          workspace_path: workspace,
-        },
-    });
-    reportProblem(onProblem, {
-      kind: "corrupt_index",
-      path,
-      message:
-        `Session ${id} was missing from the index ${path}: added it back from its log`,
-    });
+    const workspace = text("workspace_path") || options.project;
+    return path.endsWith("sessions_index.json")
+      ? { ...common, project: workspace }
+      : {
+        ...common,
+        workflow_path: text("workflow_path"),
+        workspace_path: workspace,
+      };
   }
 
   /** Closes the log without ending the session (another process may end it). */

@@ -226,15 +226,18 @@ export interface SessionProblem {
   /**
    * What was found: a final line without its newline (`torn_line`), a line
    * that is not a valid event (`malformed_line`), an index that did not
-   * parse and was moved aside (`corrupt_index`), or an index a writer could
-   * not update (`index_not_updated`, e.g. a full disk: the log is complete,
-   * rebuilding the index brings it up to date).
+   * parse and was rebuilt, its bytes kept aside, or that missed a session
+   * (`corrupt_index`), an index a writer could not update
+   * (`index_not_updated`, e.g. a full disk: the log is complete, rebuilding
+   * the index brings it up to date), or a log that another process removed
+   * while it was being read (`vanished_log`: left out, not an error).
    */
   kind:
     | "torn_line"
     | "malformed_line"
     | "corrupt_index"
-    | "index_not_updated";
+    | "index_not_updated"
+    | "vanished_log";
   /** The file at fault. */
   path: string;
   /** Line number (from 1) of the bad line, for line problems. */

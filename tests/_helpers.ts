@@ -183,3 +183,49 @@ export function ageLog(path: string, seconds: number): void {
     file.close();
   }
 }
+
+/**
+ * Writes `count` session logs straight into a project's sessions dir (no
+ * index), fast enough for thousands: each a `zig_session_started` line and,
+ * unless `open`, a `zig_session_ended` one. Started a day ago, a second
+ * apart. Returns their ids in start order.
+ */
+export function writeBulkLogs(
+  project: string,
+  options: { count: number; open?: boolean; workflow?: string },
+): string[] {
+  const dir = join(project, "logs", "sessions");
+  Deno.mkdirSync(dir, { recursive: true });
+  const base = Date.now() - 86_400_000;
+  const ids: string[] = [];
+  for (let i = 0; i < options.count; i++) {
+    const id = crypto.randomUUID();
+    const ts = new Date(base + i * 1000).toISOString();
+    const head = { zig_session_id: id };
+    let text = JSON.stringify({
+      seq: 1,
+      ts,
+      ...head,
+      type: "zig_session_started",
+      workflow_name: options.workflow ?? "bulk",
+      workflow_path: "bulk.zwf",
+      workspace_path: project,
+      cwd: project,
+      prompt: null,
+      tier_count: 1,
+    }) + "\n";
+    if (!options.open) {
+      text += JSON.stringify({
+        seq: 2,
+        ts,
+        ...head,
+        type: "zig_session_ended",
+        status: "success",
+        duration_ms: 0,
+      }) + "\n";
+    }
+    Deno.writeTextFileSync(join(dir, `${id}.jsonl`), text);
+    ids.push(id);
+  }
+  return ids;
+}

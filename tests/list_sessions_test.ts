@@ -8,6 +8,8 @@ import {
   projectIndexPath,
   readSessionEvents,
   resolveLogPath,
+  updateGlobalIndex,
+  updateProjectIndex,
   ZigError,
 } from "../mod.ts";
 import {
@@ -173,4 +175,50 @@ Deno.test("resolveLogPath never follows an entry out of the zig home", () => {
       ),
     );
   }
+});
+
+Deno.test("a session a killed writer left out of the indexes is listed from its pending markers; a marker leading out of the zig home is not followed", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const where = { zigHome: home, projectRoot: "/p" };
+  const killed = testWriter(home, { workflowName: "killed" });
+  testWriter(home, { workflowName: "kept" }).ended("success", 1);
+  // What a writer killed before its index writes leaves: its log, and a
+  // marker beside each index, but no entry.
+  const drop = (index: { sessions: Array<{ zig_session_id: string }> }) => {
+    index.sessions = index.sessions.filter((e) =>
+      e.zig_session_id !== killed.sessionId
+    );
+  };
+  const project = projectIndexPath(join(home, "projects", "p"));
+  updateProjectIndex(project, { update: drop });
+  updateGlobalIndex(globalIndexPath(home), { update: drop });
+  for (const index of [project, globalIndexPath(home)]) {
+    Deno.writeTextFileSync(
+      `${index}.pending-${killed.sessionId}`,
+      killed.logPath + "\n",
+    );
+  }
+  // A marker naming a real session log outside the zig home.
+  const outside = join(tmp.path, "elsewhere", "logs", "sessions");
+  Deno.mkdirSync(outside, { recursive: true });
+  Deno.writeTextFileSync(
+    join(outside, "evil.jsonl"),
+    Deno.readTextFileSync(killed.logPath).replaceAll(killed.sessionId, "evil"),
+  );
+  Deno.writeTextFileSync(
+    `${globalIndexPath(home)}.pending-evil`,
+    join(outside, "evil.jsonl"),
+  );
+
+  for (const global of [false, true]) {
+    const sessions = listSessions({ ...where, global });
+    assert.deepEqual(sessions.map((s) => [s.workflow_name, s.status]), [
+      ["kept", "success"],
+      ["killed", null],
+    ]);
+    assert.equal(sessions[1].log_path, killed.logPath);
+  }
+  const found = findSession(killed.sessionId.slice(0, 8), where);
+  assert.equal(found.zig_session_id, killed.sessionId);
 });

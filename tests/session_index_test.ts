@@ -357,3 +357,34 @@ Deno.test("an index that a symbolic link leads out of the zig home is neither re
   assert.deepEqual([...Deno.readDirSync(join(outside, "logs"))], []);
   assert.equal(Deno.readTextFileSync(secret), "root:x:0:0:SECRET\n");
 });
+
+Deno.test("a rebuild removes the pending markers it resolved and old ones without a log; a young one may belong to a live writer", () => {
+  using tmp = tempDir();
+  const w = SessionWriter.create({
+    zigHome: tmp.path,
+    projectRoot: "/p",
+    workflowName: "w",
+    workflowPath: "w",
+    tierCount: 1,
+  });
+  const path = projectIndexPath(join(tmp.path, "projects", "p"));
+  const marker = (id: string) => `${path}.pending-${id}`;
+  const resolved = marker(w.sessionId);
+  Deno.writeTextFileSync(resolved, w.logPath);
+  const old = marker("killed-before-its-log");
+  Deno.writeTextFileSync(old, "");
+  const longAgo = new Date(Date.now() - 5 * 60_000);
+  Deno.utimeSync(old, longAgo, longAgo);
+  const young = marker("being-created");
+  Deno.writeTextFileSync(young, "");
+  rebuildIndex(path);
+  const left = (p: string) => {
+    try {
+      Deno.statSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  assert.deepEqual([resolved, old, young].map(left), [false, false, true]);
+});

@@ -983,3 +983,27 @@ Deno.test("appending to an ended session is refused under the log's lock", async
   assert.equal(events.at(-1)?.type, "zig_session_ended");
   assert.equal(events.length, 3);
 });
+
+Deno.test("a session whose log and entries were removed before its end was stamped ends without failing, and adds nothing back", () => {
+  using tmp = tempDir();
+  const problems: SessionProblem[] = [];
+  const w = testWriter(tmp.path, {
+    workflowName: "collected",
+    onProblem: (p) => problems.push(p),
+  });
+  const project = projectIndexPath(join(tmp.path, "projects", "p"));
+  // What gc --force does to an ended session, under the index locks: the
+  // entries go and the log is deleted (this writer still has it open).
+  const empty = '{\n  "sessions": []\n}';
+  Deno.writeTextFileSync(project, empty);
+  Deno.writeTextFileSync(globalIndexPath(tmp.path), empty);
+  Deno.removeSync(w.logPath);
+  w.ended("success", 3);
+  assert.deepEqual(problems.map((p) => p.kind), [
+    "vanished_log",
+    "vanished_log",
+  ]);
+  assert.match(problems[0].message, /its log vanished .*left it out/);
+  assert.deepEqual(loadProjectIndex(project).sessions, []);
+  assert.deepEqual(loadGlobalIndex(globalIndexPath(tmp.path)).sessions, []);
+});
