@@ -231,9 +231,9 @@ Deno.test("listen: --timestamps and --filter over zig's lines; colors only where
   });
   assert.equal(code, 0);
   assert.ok(colored.includes("\x1b["), colored);
-  // deno-lint-ignore no-control-regex
   // On a terminal, control characters of the log are shown visibly.
   assert.equal(
+    // deno-lint-ignore no-control-regex
     colored.replace(/\x1b\[\d+m/g, ""),
     printed(SUCCESS_LINES.map((l) => l === undefined ? l : visible(l))),
   );

@@ -175,8 +175,8 @@ Deno.test("zig text: colors only where the writer allows them, never changing th
       assert.equal(colored, undefined);
       continue;
     }
-    // deno-lint-ignore no-control-regex
     // A color writer is a terminal: control characters are shown visibly.
+    // deno-lint-ignore no-control-regex
     assert.equal(colored?.replace(/\x1b\[\d+m/g, ""), visible(expected));
     if (e.type !== "step_output" || e.stream === "stderr") {
       assert.ok(colored?.startsWith(ESC), `${e.type} has a color`);
