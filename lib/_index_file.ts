@@ -1,5 +1,5 @@
 // Internal: the index files' locked reads, changes and rebuilds.
-import { basename, dirname, isAbsolute, join, relative } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { ZigError } from "./error.ts";
 import { wellFormedJson } from "./_event_json.ts";
 import {
@@ -746,33 +746,26 @@ function pendingIds(indexPath: string, names?: readonly string[]): string[] {
 
 /**
  * Where the log of a pending session is: beside a project index by the
- * layout; for the global index, as the marker says, if that is a place the
- * layout allows under the zig home (never elsewhere).
+ * layout; for the global index, wherever the layout has it under the zig
+ * home (never elsewhere).
  */
 function pendingLog(indexPath: string, id: string): string | undefined {
   const file = `${id}.jsonl`;
   if (scopeOf(indexPath) === "project") {
     return join(dirname(indexPath), "sessions", file);
   }
-  const home = dirname(indexPath);
-  let said: string;
-  try {
-    said = Deno.readTextFileSync(`${indexPath}${PENDING}${id}`).trim();
-  } catch {
-    return undefined;
+  return findLogInLayout(dirname(indexPath), file);
+}
+
+/** Where the layout has the log `file` under a zig home, if anywhere. */
+function findLogInLayout(home: string, file: string): string | undefined {
+  const places = [join(home, "logs", "sessions", file)];
+  for (const name of listNamesSync(join(home, "projects"))) {
+    places.push(join(home, "projects", name, "logs", "sessions", file));
   }
-  if (!isAbsolute(said)) return undefined;
-  const parts = relative(home, said).split(/[\\/]/);
-  const inProject = parts.length === 5 && parts[0] === "projects" &&
-    parts[1] !== "." && parts[1] !== "..";
-  const outsideGit = parts.length === 3 && parts[0] === "logs";
-  const tail = parts.slice(-2);
-  if (
-    !(inProject || outsideGit) || tail[0] !== "sessions" || tail[1] !== file
-  ) {
-    return undefined;
-  }
-  return join(home, ...parts);
+  return places.find((path) =>
+    existsSync(path) && escapeOf(path, home) === undefined
+  );
 }
 
 /**
@@ -782,13 +775,14 @@ function pendingLog(indexPath: string, id: string): string | undefined {
  */
 export function markPending(
   indexPath: string,
-  options: { id: string; logPath: string },
+  options: { id: string },
 ): void {
   const marker = `${indexPath}${PENDING}${options.id}`;
   try {
-    Deno.writeTextFileSync(marker, options.logPath + "\n");
+    // Empty: it needs no room on a full disk; its name says everything.
+    Deno.writeFileSync(marker, new Uint8Array(0), { createNew: true });
   } catch (error) {
-    removeIfPresent(marker);
+    if (!(error instanceof Deno.errors.AlreadyExists)) removeIfPresent(marker);
     throw fsError(error, {
       action: "mark the new session in the index",
       path: marker,

@@ -258,7 +258,7 @@ export class SessionWriter {
     };
     try {
       for (const path of indexes) {
-        markPending(path, { id: sessionId, logPath });
+        markPending(path, { id: sessionId });
       }
     } catch (error) {
       unmark();
