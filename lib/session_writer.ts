@@ -131,6 +131,10 @@ export interface StepFailedOptions {
 
 const encoder = new TextEncoder();
 
+/** Bytes of the reused write buffer; a bigger one made for a big write is let go. */
+const BUFFER_BYTES = 16 * 1024;
+const MAX_KEPT_BUFFER_BYTES = 4 * 1024 * 1024;
+
 function endedError(
   session: { sessionId: string; logPath: string },
   status: string,
@@ -182,9 +186,21 @@ export class SessionWriter {
   #clock: () => string;
   #shared: boolean;
   #onProblem: ProblemHandler | undefined;
-  #buffer = new Uint8Array(16 * 1024);
+  #buffer = new Uint8Array(BUFFER_BYTES);
   #quotedId: string;
   #knownSize = -1;
+  #stdoutHead: [string, string] | undefined;
+  #stderrHead: [string, string] | undefined;
+  // The write being made: begun (for a shared writer: the log locked, its
+  // tail checked) at its first event, written at the end of the event or of
+  // the batch.
+  #batching = false;
+  #batchTs: string | undefined;
+  #batchQuotedTs: string | undefined;
+  #begun = false;
+  #lines: string[] = [];
+  #pendingSeq = 0;
+  #baseSize = 0;
 
   private constructor(
     init: {
@@ -428,13 +444,97 @@ export class SessionWriter {
    */
   emit(kind: SessionEventKind | OtherEventKind): number {
     const normalized = normalizeKind(kind);
-    const seq = this.#append((seq, ts) =>
-      serializeEvent({ seq, ts, zig_session_id: this.sessionId }, normalized)
-    );
-    if (normalized.type === "zig_session_ended") {
-      this.#stampEnded(normalized.status as SessionStatus);
+    const seq = this.#nextSeq();
+    let line: string;
+    try {
+      line = serializeEvent(
+        { seq, ts: this.#eventTs(), zig_session_id: this.sessionId },
+        normalized,
+      ) + "\n";
+    } catch (error) {
+      this.#abortSingle();
+      throw error;
     }
+    if (normalized.type !== "zig_session_ended") return this.#push(seq, line);
+    // The end closes a batch: what it holds and the end are written at once.
+    this.#push(seq, line, true);
+    this.#stampEnded(normalized.status as SessionStatus);
     return seq;
+  }
+
+  /**
+   * Records every event written inside `fn` in one write call (and, for a
+   * shared writer, under one lock of the log): when `batch` returns, all of
+   * them are in the file, in the order they were made, their `seq` gapless
+   * and after every other process's. This is the fast way to record many
+   * events at once, such as the lines of a command's output that arrived
+   * together: one write instead of one per event. The events of a batch are
+   * recorded at one instant: they share one `ts`, read from the clock when
+   * the first of them is made (for a shared writer, under the lock, so that
+   * `ts` follows `seq` across processes as it does event by event).
+   *
+   * All or nothing: when `fn` throws, nothing of the batch is written and the
+   * error is thrown on; when the write fails (a full disk), the log is cut
+   * back to its last complete line, none of the batch's events is in it and
+   * their `seq` are given to the next events. Ending the session inside a
+   * batch writes the events before the end at once with it; events after the
+   * end are refused. A batch inside a batch is part of the outer one. `fn`
+   * must be synchronous: a shared writer holds the log's lock while it runs.
+   *
+   * @example Record the lines of a chunk of output at once
+   * ```ts
+   * import { SessionWriter } from "./session_writer.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const writer = SessionWriter.create({
+   *   zigHome: Deno.makeTempDirSync(),
+   *   projectRoot: "/src/shop",
+   *   workflowName: "w",
+   *   workflowPath: "w.zwf",
+   *   tierCount: 1,
+   * });
+   * const lines = ["compiling", "testing", "done"];
+   * const seqs = writer.batch(() =>
+   *   lines.map((line) =>
+   *     writer.stepOutput({ stepName: "build", stream: "stdout", line })
+   *   )
+   * );
+   * assert.deepEqual(seqs, [2, 3, 4]);
+   * const text = Deno.readTextFileSync(writer.logPath);
+   * assert.equal(text.split("\n").length, 5); // the start, 3 lines, and ""
+   * writer.close();
+   * ```
+   *
+   * @typeParam T What `fn` returns.
+   * @param fn Records the events of the batch, synchronously.
+   * @returns What `fn` returned.
+   * @throws {ZigError} what an event inside `fn` throws; `io` when the write
+   * fails (nothing of the batch is written) or, for a shared writer, when the
+   * session has ended meanwhile (the writer closes); `parse` when `fn`
+   * returns a promise (nothing of the batch is written).
+   */
+  batch<T>(fn: () => T): T {
+    if (this.#batching) return fn();
+    this.#batching = true;
+    let result: T;
+    try {
+      result = fn();
+    } catch (error) {
+      this.#abort();
+      throw error;
+    } finally {
+      this.#batching = false;
+      this.#batchTs = this.#batchQuotedTs = undefined;
+    }
+    if (result instanceof Promise) {
+      this.#abort();
+      throw new ZigError(
+        `Cannot write the batch of session ${this.sessionId}: its function returned a promise, and a batch's function must be synchronous; record the events after the awaits, or make one batch per synchronous part`,
+        { kind: "parse", path: this.logPath },
+      );
+    }
+    if (this.#begun) this.#commit();
+    return result;
   }
 
   /**
@@ -493,14 +593,57 @@ export class SessionWriter {
     }
     // Lone surrogates become U+FFFD (zig cannot read them); a check that
     // costs nothing for one-byte strings.
-    const fields = `,"type":"step_output","step_name":${
-      JSON.stringify(wellFormed(stepName))
-    },"stream":"${stream}","line":${JSON.stringify(wellFormed(line))}}`;
-    return this.#append((seq, ts) =>
-      `{"seq":${seq},"ts":${
-        JSON.stringify(wellFormed(ts))
-      },"zig_session_id":${this.#quotedId}${fields}`
+    const json = JSON.stringify(
+      line.isWellFormed() ? line : line.toWellFormed(),
     );
+    const seq = this.#nextSeq();
+    let ts: string;
+    try {
+      ts = this.#quotedTs();
+    } catch (error) {
+      this.#abortSingle();
+      throw error;
+    }
+    return this.#push(
+      seq,
+      '{"seq":' + seq + ',"ts":' + ts + this.#outputHead(stepName, stream) +
+        json + "}\n",
+    );
+  }
+
+  /** `,"zig_session_id":…,"type":"step_output",…,"line":` of a step and stream. */
+  #outputHead(stepName: string, stream: OutputStream): string {
+    const cached = stream === "stdout" ? this.#stdoutHead : this.#stderrHead;
+    if (cached?.[0] === stepName) return cached[1];
+    const head: [string, string] = [
+      stepName,
+      `,"zig_session_id":${this.#quotedId},"type":"step_output","step_name":${
+        JSON.stringify(wellFormed(stepName))
+      },"stream":"${stream}","line":`,
+    ];
+    if (stream === "stdout") this.#stdoutHead = head;
+    else this.#stderrHead = head;
+    return head[1];
+  }
+
+  /** The time of an event: the clock's, read once for a whole batch. */
+  #eventTs(): string {
+    if (!this.#batching) return this.#clock();
+    return this.#batchTs ??= this.#clock();
+  }
+
+  /** The time of an event, as a JSON string. */
+  #quotedTs(): string {
+    if (this.#batching && this.#batchQuotedTs !== undefined) {
+      return this.#batchQuotedTs;
+    }
+    const ts = this.#eventTs();
+    // Ours has nothing to escape.
+    const quoted = this.#clock === nowTimestamp
+      ? '"' + ts + '"'
+      : JSON.stringify(wellFormed(ts));
+    if (this.#batching) this.#batchQuotedTs = quoted;
+    return quoted;
   }
 
   /**
@@ -676,13 +819,37 @@ export class SessionWriter {
       };
   }
 
-  /** Closes the log without ending the session (another process may end it). */
+  /**
+   * Closes the log without ending the session (another process may end it).
+   * Inside a batch, the batch's events are written first.
+   */
   close(): void {
-    this.#file?.close();
-    this.#file = undefined;
+    try {
+      if (this.#begun) this.#commit();
+    } finally {
+      this.#file?.close();
+      this.#file = undefined;
+    }
   }
 
-  #append(build: (seq: number, ts: string) => string): number {
+  /**
+   * The `seq` of the next event. Begins the write if none is being made: for
+   * a shared writer, locks the log and takes `seq` from it.
+   */
+  #nextSeq(): number {
+    if (!this.#begun) this.#begin();
+    return this.#pendingSeq + 1;
+  }
+
+  /** Adds an event's line (with its newline); writes unless in a batch. */
+  #push(seq: number, line: string, now = false): number {
+    this.#lines.push(line);
+    this.#pendingSeq = seq;
+    if (!this.#batching || now) this.#commit();
+    return seq;
+  }
+
+  #begin(): void {
     const file = this.#file;
     if (file === undefined) {
       throw new ZigError(
@@ -691,10 +858,9 @@ export class SessionWriter {
       );
     }
     if (!this.#shared) {
-      const seq = this.#seq + 1;
-      this.#write(file, build(seq, this.#clock()) + "\n");
-      this.#seq = seq;
-      return seq;
+      this.#pendingSeq = this.#seq;
+      this.#begun = true;
+      return;
     }
     try {
       file.lockSync(true);
@@ -709,47 +875,78 @@ export class SessionWriter {
       // Unchanged since our own last write: seq follows ours, no need to look.
       const size = this.#sizeOf(file);
       if (size === this.#knownSize) {
-        const seq = this.#seq + 1;
-        this.#knownSize = size +
-          this.#write(file, build(seq, this.#clock()) + "\n");
-        this.#seq = seq;
-        return seq;
+        this.#pendingSeq = this.#seq;
+        this.#baseSize = size;
+      } else {
+        let written = 0;
+        const tail = lastEventOfFile(file, this.logPath);
+        if (tail.ended !== undefined) {
+          // Nothing after the end: checked under the lock, so no end event
+          // can come between this check and the write.
+          refused = endedError(this, tail.ended);
+          throw refused;
+        }
+        if (tail.torn) {
+          written += this.#write(file, "\n");
+          reportProblem(this.#onProblem, {
+            kind: "torn_line",
+            path: this.logPath,
+            offset: tail.tornOffset,
+            message:
+              `The session log ${this.logPath} ended in a torn line at byte ${tail.tornOffset}: ended it with a newline so that new events stay readable`,
+          });
+        }
+        this.#pendingSeq = Math.max(this.#seq, tail.seq);
+        this.#baseSize = size + written;
       }
-      let written = 0;
-      const tail = lastEventOfFile(file, this.logPath);
-      if (tail.ended !== undefined) {
-        // Nothing after the end: checked under the lock, so no end event can
-        // come between this check and the write.
-        refused = endedError(this, tail.ended);
-        throw refused;
-      }
-      if (tail.torn) {
-        written += this.#write(file, "\n");
-        reportProblem(this.#onProblem, {
-          kind: "torn_line",
-          path: this.logPath,
-          offset: tail.tornOffset,
-          message:
-            `The session log ${this.logPath} ended in a torn line at byte ${tail.tornOffset}: ended it with a newline so that new events stay readable`,
-        });
-      }
-      const seq = Math.max(this.#seq, tail.seq) + 1;
-      written += this.#write(file, build(seq, this.#clock()) + "\n");
-      this.#knownSize = size + written;
-      this.#seq = seq;
-      return seq;
-    } finally {
+    } catch (error) {
       file.unlockSync();
       if (refused) this.close();
+      throw error;
+    }
+    this.#begun = true;
+  }
+
+  /** Writes the lines of the write being made, in one call, and ends it. */
+  #commit(): void {
+    const lines = this.#lines;
+    const text = lines.length === 1 ? lines[0] : lines.join("");
+    lines.length = 0;
+    this.#begun = false;
+    const file = this.#file!;
+    try {
+      const written = this.#write(file, text);
+      this.#seq = this.#pendingSeq;
+      if (this.#shared) this.#knownSize = this.#baseSize + written;
+    } finally {
+      if (this.#shared) file.unlockSync();
     }
   }
 
+  /** Drops the write being made, writing nothing. */
+  #abort(): void {
+    if (!this.#begun) return;
+    this.#lines.length = 0;
+    this.#begun = false;
+    if (this.#shared) this.#file?.unlockSync();
+  }
+
+  /** An event failed before it was added: drop the write if it was its own. */
+  #abortSingle(): void {
+    if (!this.#batching) this.#abort();
+  }
+
+  /**
+   * The size of the log: where its end is. One `lseek`, where `statSync`
+   * costs a `readlink` per folder of the path (Deno's permission check).
+   * Appends go to the end wherever the position is; reads seek first.
+   */
   #sizeOf(file: Deno.FsFile): number {
     try {
-      return file.statSync().size;
+      return file.seekSync(0, Deno.SeekMode.End);
     } catch (error) {
       throw fsError(error, {
-        action: "stat the session log",
+        action: "find the end of the session log",
         path: this.logPath,
       });
     }
@@ -760,8 +957,12 @@ export class SessionWriter {
     let buffer = this.#buffer;
     let { read, written } = encoder.encodeInto(text, buffer);
     if (read < text.length) {
-      buffer = this.#buffer = new Uint8Array(text.length * 3);
+      buffer = new Uint8Array(text.length * 3);
       written = encoder.encodeInto(text, buffer).written;
+      // Kept for the next writes, unless it is too big to keep.
+      this.#buffer = buffer.length <= MAX_KEPT_BUFFER_BYTES
+        ? buffer
+        : new Uint8Array(BUFFER_BYTES);
     }
     let offset = 0;
     try {

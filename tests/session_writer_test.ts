@@ -1007,3 +1007,331 @@ Deno.test("a session whose log and entries were removed before its end was stamp
   assert.deepEqual(loadProjectIndex(project).sessions, []);
   assert.deepEqual(loadGlobalIndex(globalIndexPath(tmp.path)).sessions, []);
 });
+
+// ---------------------------------------------------------------- batches
+
+Deno.test("a batch is written whole when it returns: in order, seq gapless, one ts", () => {
+  using tmp = tempDir();
+  const w = testWriter(tmp.path);
+  let inside: string[] = [];
+  const seqs = w.batch(() => {
+    const seqs = [
+      w.heartbeat(),
+      w.stepOutput({ stepName: "s", stream: "stdout", line: "one" }),
+      w.emit({ type: "agent_thought", text: "a later kind" }),
+      w.stepOutput({ stepName: "s", stream: "stderr", line: "two" }),
+    ];
+    inside = lines(w.logPath);
+    return seqs;
+  });
+  assert.equal(inside.length, 1, "nothing is written before the batch ends");
+  assert.deepEqual(seqs, [2, 3, 4, 5]);
+  const events = lines(w.logPath).map((l) => JSON.parse(l));
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5]);
+  assert.deepEqual(events.slice(1).map((e) => e.line ?? e.type), [
+    "heartbeat",
+    "one",
+    "agent_thought",
+    "two",
+  ]);
+  assert.equal(new Set(events.slice(1).map((e) => e.ts)).size, 1);
+  assert.equal(w.batch(() => "nothing"), "nothing", "an empty batch");
+  assert.equal(w.stepOutput({ stepName: "s", stream: "stdout", line: "x" }), 6);
+  w.close();
+});
+
+Deno.test("a batch whose function throws or returns a promise writes nothing; its seq go to the next events", async () => {
+  using tmp = tempDir();
+  const w = testWriter(tmp.path, { shared: true });
+  assert.throws(
+    () =>
+      w.batch(() => {
+        w.stepOutput({ stepName: "s", stream: "stdout", line: "lost" });
+        throw new Error("boom");
+      }),
+    /boom/,
+  );
+  assert.throws(
+    () =>
+      w.batch(() => {
+        w.stepOutput({ stepName: "s", stream: "stdout", line: "lost too" });
+        w.emit(
+          { type: "step_output", step_name: "s", stream: "nope" } as never,
+        );
+      }),
+    /"stream" must be "stdout" or "stderr"/,
+  );
+  assert.throws(
+    () =>
+      w.batch(async () => {
+        w.stepOutput({ stepName: "s", stream: "stdout", line: "lost again" });
+        await Promise.resolve();
+      }),
+    (e: unknown) =>
+      e instanceof ZigError && e.kind === "parse" &&
+      /its function returned a promise, and a batch's function must be synchronous/
+        .test(e.message),
+  );
+  // A nested batch is part of the outer one; an error caught inside keeps
+  // the rest of the batch.
+  w.batch(() => {
+    w.stepOutput({ stepName: "s", stream: "stdout", line: "kept 1" });
+    w.batch(() =>
+      w.stepOutput({ stepName: "s", stream: "stdout", line: "kept 2" })
+    );
+    assert.throws(() => w.tierStarted(-1, []), /tier_index/);
+    w.stepOutput({ stepName: "s", stream: "stdout", line: "kept 3" });
+  });
+  // The lock was let go every time: another writer gets it at once.
+  const other = SessionWriter.attach({ zigHome: tmp.path, logPath: w.logPath });
+  assert.equal(other.heartbeat(), 5);
+  other.close();
+  w.close();
+  const events = await readSessionEvents(w.logPath);
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    events.flatMap((e) => e.type === "step_output" ? [e.line] : []),
+    ["kept 1", "kept 2", "kept 3"],
+  );
+});
+
+Deno.test("the end inside a batch writes the batch with it; events after it are refused", async () => {
+  using tmp = tempDir();
+  const w = testWriter(tmp.path);
+  assert.throws(
+    () =>
+      w.batch(() => {
+        w.stepOutput({ stepName: "s", stream: "stdout", line: "before" });
+        w.ended("success", 5);
+        assert.equal(lines(w.logPath).length, 3, "written with the end");
+        w.stepOutput({ stepName: "s", stream: "stdout", line: "after" });
+      }),
+    /writer is closed or the session has ended/,
+  );
+  const events = await readSessionEvents(w.logPath);
+  assert.deepEqual(events.map((e) => e.type), [
+    "zig_session_started",
+    "step_output",
+    "zig_session_ended",
+  ]);
+  const entry =
+    loadProjectIndex(projectIndexPath(join(tmp.path, "projects", "p")))
+      .sessions[0];
+  assert.equal(entry.status, "success");
+  // Closing inside a batch writes what the batch holds first.
+  const v = testWriter(tmp.path);
+  v.batch(() => {
+    v.stepOutput({ stepName: "s", stream: "stdout", line: "held" });
+    v.close();
+  });
+  assert.equal(JSON.parse(lines(v.logPath)[1]).line, "held");
+});
+
+Deno.test("a batch of a shared writer is refused under the lock once the session has ended elsewhere", async () => {
+  using tmp = tempDir();
+  const first = testWriter(tmp.path, { shared: true });
+  const second = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: first.logPath,
+  });
+  first.ended("failure", 1);
+  assert.throws(
+    () =>
+      second.batch(() => {
+        for (const line of ["a", "b"]) {
+          second.stepOutput({ stepName: "s", stream: "stdout", line });
+        }
+      }),
+    /it has already ended \(failure\) .*nothing is written after a session's end/,
+  );
+  assert.equal(second.open, false);
+  const events = await readSessionEvents(first.logPath);
+  assert.deepEqual(events.map((e) => e.type), [
+    "zig_session_started",
+    "zig_session_ended",
+  ]);
+});
+
+Deno.test("several processes batching into one shared session: seq gapless, every batch in one piece", async () => {
+  using tmp = tempDir();
+  const w = testWriter(tmp.path, { shared: true });
+  const script = projectFile("tests/workers/append_batches.ts");
+  const [batches, size] = [200, 25];
+  const procs = Array.from(
+    { length: 4 },
+    (_, i) =>
+      runDeno([
+        ...RUN_WORKER,
+        script,
+        tmp.path,
+        w.logPath,
+        `p${i}`,
+        String(batches),
+        String(size),
+      ]),
+  );
+  // The creator batches too, while the others do.
+  for (let b = 0; b < batches; b++) {
+    w.batch(() => {
+      for (let i = 0; i < size; i++) {
+        w.stepOutput({
+          stepName: "main",
+          stream: "stdout",
+          line: `main ${b} ${i}`,
+        });
+      }
+    });
+    if (b % 10 === 0) await new Promise((r) => setTimeout(r, 1));
+  }
+  for (const p of await Promise.all(procs)) assert.equal(p.code, 0, p.stderr);
+  w.ended("success", 1);
+  assert.ok(await assertReferenceReads(w.logPath) !== 0);
+  const events = await readSessionEvents(w.logPath);
+  assert.equal(events.length, 1 + 5 * batches * size + 1);
+  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+  const outputs = events.flatMap((e) => e.type === "step_output" ? [e] : []);
+  for (let at = 0; at < outputs.length; at += size) {
+    const [name, batch] = outputs[at].line.split(" ");
+    const expected = Array.from(
+      { length: size },
+      (_, i) => `${name} ${batch} ${i}`,
+    );
+    assert.deepEqual(
+      outputs.slice(at, at + size).map((e) => e.line),
+      expected,
+      `batch ${batch} of ${name} is in one piece`,
+    );
+    assert.equal(
+      new Set(outputs.slice(at, at + size).map((e) => e.ts)).size,
+      1,
+    );
+  }
+  const owners = outputs.map((e) => e.step_name);
+  const switches = owners.filter((o, i) => i > 0 && o !== owners[i - 1]).length;
+  assert.ok(switches > 4, `only ${switches} switches between writers`);
+});
+
+for (const shared of [false, true]) {
+  const name = `a batch on a full disk is cut back whole (${
+    shared ? "shared" : "own"
+  } writer)`;
+  Deno.test(name, async () => {
+    using disk = mountTmpfs("64k", name);
+    if (!disk) return;
+    const spare = join(disk.path, "spare"); // to free space later
+    Deno.writeFileSync(spare, new Uint8Array(4 * PAGE));
+    const w = testWriter(disk.path, { shared });
+    const size = 7;
+    let batches = 0;
+    let failure: unknown;
+    try {
+      for (;;) {
+        w.batch(() => {
+          for (let i = 0; i < size; i++) {
+            w.stepOutput({
+              stepName: "s",
+              stream: "stdout",
+              line: `${batches} ${i} ${"x".repeat(500)}`,
+            });
+          }
+        });
+        batches++;
+      }
+    } catch (error) {
+      failure = error;
+    }
+    assert.ok(failure instanceof ZigError, String(failure));
+    assert.match(
+      failure.message,
+      /No space left on device.*; removed the \d+ bytes of the event that were written/,
+    );
+    const text = Deno.readTextFileSync(w.logPath);
+    assert.ok(text.endsWith("}\n"), "the log ends with a complete line");
+    let events = await readSessionEvents(w.logPath);
+    assert.equal(events.length, 1 + batches * size, "whole batches only");
+    // Space again: the writer goes on where it was, seq without a gap.
+    Deno.removeSync(spare);
+    w.batch(() => {
+      w.stepOutput({ stepName: "s", stream: "stdout", line: "after" });
+      w.ended("failure", 1);
+    });
+    assert.ok(await assertReferenceReads(w.logPath) !== 0);
+    events = await readSessionEvents(w.logPath);
+    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+    assert.equal(events.at(-1)?.type, "zig_session_ended");
+  });
+}
+
+Deno.test("lone surrogates in a batch become U+FFFD", async () => {
+  using tmp = tempDir();
+  const hi = "\ud83d";
+  const w = testWriter(tmp.path, { shared: true });
+  w.batch(() => {
+    w.stepOutput({ stepName: `s${hi}`, stream: "stdout", line: `x${hi}y` });
+    w.stepOutput({ stepName: "s", stream: "stderr", line: `ok 😀 \\ud83d` });
+    w.emit({ type: "agent_thought", text: `t${hi}`, list: [`l\ude00`] });
+    w.stepFailed({ stepName: "s", exitCode: 1, attempt: 1, error: `e${hi}` });
+  });
+  w.close();
+  const text = Deno.readTextFileSync(w.logPath);
+  assert.ok(text.isWellFormed());
+  assert.doesNotMatch(text, /(?<!\\)(\\\\)*\\ud[89a-f]/i);
+  assert.match(text, /"text":"t\ufffd","list":\["l\ufffd"\]\}\n/);
+  const events = await readSessionEvents(w.logPath);
+  assert.deepEqual(
+    events.flatMap((e) =>
+      e.type === "step_output"
+        ? [[e.step_name, e.line]]
+        : e.type === "step_failed"
+        ? [[e.step_name, e.error]]
+        : []
+    ),
+    [["s\ufffd", "x\ufffdy"], ["s", "ok 😀 \\ud83d"], ["s", "e\ufffd"]],
+  );
+});
+
+Deno.test({
+  name: "each batch reaches the file in one write call, whole (strace)",
+  ignore: !strace,
+  async fn() {
+    using tmp = tempDir();
+    const trace = join(tmp.path, "trace.txt");
+    const [batches, size] = [12, 30];
+    const out = await new Deno.Command("strace", {
+      args: [
+        "-f",
+        "-s",
+        "10000000",
+        "-e",
+        "trace=write,pwrite64,writev",
+        "-o",
+        trace,
+        Deno.execPath(),
+        ...RUN_WORKER,
+        projectFile("tests/workers/write_batches.ts"),
+        tmp.path,
+        String(batches),
+        String(size),
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const writes = Deno.readTextFileSync(trace).split("\n").filter((l) =>
+      l.includes('\\"type\\":\\"step_output\\"')
+    );
+    assert.equal(writes.length, batches, "one write call per batch");
+    for (const [b, call] of writes.entries()) {
+      const m = /write\(\d+, "(.*)", (\d+)\) += (\d+)$/.exec(call);
+      assert.ok(m, `not a whole write: ${call.slice(0, 120)}`);
+      assert.equal(m[2], m[3], "written in full");
+      const events = m[1].split("\\n");
+      assert.equal(events.pop(), "", "ends with a newline");
+      assert.equal(events.length, size, "every event of the batch");
+      for (const [i, event] of events.entries()) {
+        assert.ok(event.startsWith('{\\"seq\\":' + (2 + b * size + i) + ","));
+        assert.ok(event.includes(`batch ${b} line ${i} `), event.slice(0, 200));
+      }
+    }
+  },
+});

@@ -16,6 +16,7 @@ import { cliCommand, cliProcess, runCli, workspace } from "./_helpers.ts";
 import { join } from "node:path";
 import { assertReferenceReads } from "../_reference.ts";
 import { fillUp, mountTmpfs } from "../_tmpfs.ts";
+import { MAX_LINE_BYTES, OutputLines } from "../../lib/_cli/record.ts";
 
 Deno.test("record --heartbeat 0s: usage error, and no session created", async () => {
   using tmp = tempDir();
@@ -377,4 +378,96 @@ Deno.test("cli record: exits with its command's code while gc --force and reinde
     const ids = sessions.map((e) => e.zig_session_id);
     assert.deepEqual(ids.sort(), [...open].sort(), `the ${name} index`);
   }
+});
+
+// ------------------------------------------------- output lines, by chunk
+
+/** The lines OutputLines makes of `bytes` given in chunks cut at `cuts`. */
+function linesOf(bytes: Uint8Array, cuts: number[]): string[][] {
+  const batches: string[][] = [];
+  const lines = new OutputLines((batch) => batches.push(batch));
+  let from = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    lines.push(bytes.subarray(from, cut));
+    from = cut;
+  }
+  lines.end();
+  return batches;
+}
+
+Deno.test("output lines: the same lines wherever the chunks are cut, one batch per chunk", () => {
+  const bytes = new Uint8Array([
+    ...new TextEncoder().encode("abc\r\n\ufeffbom\n\n日本\nx"),
+    0xff,
+    ...new TextEncoder().encode("y\r\r\n"),
+    0xe6,
+    0x97, // a character cut short by the newline
+    10,
+    ...new TextEncoder().encode("😀 last"),
+  ]);
+  const expected = [
+    "abc",
+    "\ufeffbom", // a byte order mark is text like any other
+    "",
+    "日本",
+    "x\ufffdy\r",
+    "\ufffd",
+    "😀 last",
+  ];
+  // The last line, without its newline, comes at the end.
+  assert.deepEqual(linesOf(bytes, []), [
+    expected.slice(0, -1),
+    expected.slice(-1),
+  ]);
+  for (let a = 0; a <= bytes.length; a++) {
+    for (let b = a; b <= bytes.length; b += 3) {
+      const batches = linesOf(bytes, [a, b]);
+      assert.deepEqual(batches.flat(), expected, `cut at ${a} and ${b}`);
+      assert.ok(batches.length <= 4, "at most one batch per chunk and the end");
+    }
+  }
+});
+
+Deno.test("output lines: a line over 1 MiB is cut on a character boundary, wherever the chunks are cut", () => {
+  const long = "é".repeat(MAX_LINE_BYTES / 2) + "tail"; // 1 MiB + 4 bytes
+  const bytes = new TextEncoder().encode(`first\n${long}\nshort\nlast`);
+  for (const cuts of [[], [3], [MAX_LINE_BYTES + 1], [7, 8, 200_001]]) {
+    const lines = linesOf(bytes, cuts).flat();
+    assert.equal(lines[0], "first");
+    assert.equal(lines.slice(1, -2).join(""), long, `cuts ${cuts}`);
+    assert.ok(lines.length === 5, `cuts ${cuts}: ${lines.length} lines`);
+    for (const line of lines) {
+      assert.ok(new TextEncoder().encode(line).length <= MAX_LINE_BYTES);
+      assert.ok(line.isWellFormed() && !line.includes("\ufffd"));
+    }
+    assert.deepEqual(lines.slice(-2), ["short", "last"]);
+  }
+});
+
+Deno.test("record writes the lines of a chunk together, at one instant, and keeps a line's byte order mark", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const r = await cliProcess([
+    "record",
+    "--quiet",
+    "--",
+    "sh",
+    "-c",
+    "printf '\\357\\273\\277one\\r\\ntwo\\n'; sleep 0.2; printf 'thr'; sleep 0.2; printf 'ee\\nfour'",
+  ], w.opts);
+  assert.equal(r.code, 0, r.stderr);
+  const log = logOf(w.project, idFrom(r.stderr));
+  assert.ok(await assertReferenceReads(log) !== 0);
+  const outputs = (await readSessionEvents(log)).flatMap((e) =>
+    e.type === "step_output" ? [[e.seq, e.ts, e.line]] : []
+  );
+  assert.deepEqual(outputs.map(([, , line]) => line), [
+    "\ufeffone",
+    "two",
+    "three",
+    "four",
+  ]);
+  // The first chunk's two lines were written together, at one instant.
+  assert.equal(outputs[0][1], outputs[1][1]);
+  assert.equal(outputs[1][0], (outputs[0][0] as number) + 1);
 });
