@@ -405,6 +405,37 @@ const ROWS: Row[] = [
       };
     },
   },
+  {
+    name:
+      "append 200k step_output of 100 B through batch(), 1000 a batch (cold)",
+    unit: "µs/event",
+    target: "≤ 0.5×",
+    limit: 0.5,
+    pair() {
+      const a = place();
+      const r = run(ref, ["append", "200000", "100"], {
+        env: a.env,
+        cwd: a.repo,
+      });
+      const b = place();
+      const o = deno([
+        ...RUN,
+        join(root, "bench/cold/append.ts"),
+        "200000",
+        "100",
+        "1000",
+      ], {
+        env: b.env,
+        cwd: b.repo,
+      });
+      Deno.removeSync(a.home, { recursive: true });
+      Deno.removeSync(b.home, { recursive: true });
+      return {
+        ref: JSON.parse(r.stdout).ns_per_event / 1000,
+        ours: JSON.parse(o.stdout).ns_per_event / 1000,
+      };
+    },
+  },
   startEnd(10_000, 0.5, "≤ 0.5×"),
   startEnd(100_000, 0.25, "≤ 0.25×"),
   {

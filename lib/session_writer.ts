@@ -887,7 +887,7 @@ export class SessionWriter {
           throw refused;
         }
         if (tail.torn) {
-          written += this.#write(file, "\n");
+          written += this.#write(file, { text: "\n", events: 0 });
           reportProblem(this.#onProblem, {
             kind: "torn_line",
             path: this.logPath,
@@ -910,12 +910,13 @@ export class SessionWriter {
   /** Writes the lines of the write being made, in one call, and ends it. */
   #commit(): void {
     const lines = this.#lines;
-    const text = lines.length === 1 ? lines[0] : lines.join("");
+    const events = lines.length;
+    const text = events === 1 ? lines[0] : lines.join("");
     lines.length = 0;
     this.#begun = false;
     const file = this.#file!;
     try {
-      const written = this.#write(file, text);
+      const written = this.#write(file, { text, events });
       this.#seq = this.#pendingSeq;
       if (this.#shared) this.#knownSize = this.#baseSize + written;
     } finally {
@@ -952,8 +953,15 @@ export class SessionWriter {
     }
   }
 
-  /** Writes the text whole; returns the number of bytes written. */
-  #write(file: Deno.FsFile, text: string): number {
+  /**
+   * Writes the text of `events` events whole; returns the number of bytes
+   * written. Cuts the log back if only part of it could be written.
+   */
+  #write(
+    file: Deno.FsFile,
+    write: { text: string; events: number },
+  ): number {
+    const { text, events } = write;
     let buffer = this.#buffer;
     let { read, written } = encoder.encodeInto(text, buffer);
     if (read < text.length) {
@@ -982,12 +990,15 @@ export class SessionWriter {
       let outcome: string;
       try {
         file.truncateSync(file.statSync().size - offset);
-        outcome = `removed the ${offset} bytes of the event that were written`;
+        outcome = `removed the ${offset} bytes of ${
+          events > 1 ? `the batch of ${events} events` : "the event"
+        } that were written`;
       } catch (cutError) {
-        outcome =
-          `the ${offset} bytes of the event that were written could not be removed (${
-            cutError instanceof Error ? cutError.message : cutError
-          }): zig-session verify --repair moves them aside`;
+        outcome = `the ${offset} bytes of ${
+          events > 1 ? `the batch of ${events} events` : "the event"
+        } that were written could not be removed (${
+          cutError instanceof Error ? cutError.message : cutError
+        }): zig-session verify --repair moves them aside`;
       }
       throw new ZigError(`${failure.message}; ${outcome}`, {
         kind: failure.kind,

@@ -1243,7 +1243,7 @@ for (const shared of [false, true]) {
     assert.ok(failure instanceof ZigError, String(failure));
     assert.match(
       failure.message,
-      /No space left on device.*; removed the \d+ bytes of the event that were written/,
+      /No space left on device.*; removed the \d+ bytes of the batch of 7 events that were written/,
     );
     const text = Deno.readTextFileSync(w.logPath);
     assert.ok(text.endsWith("}\n"), "the log ends with a complete line");
@@ -1334,4 +1334,57 @@ Deno.test({
       }
     }
   },
+});
+
+Deno.test("stepOutput on the system clock writes what emit writes, whatever the line, in a batch or not", () => {
+  using tmp = tempDir();
+  const hi = "\ud83d";
+  const names = ["plan", 'say "hi"', `s${hi}`, "日本"];
+  const texts = [
+    "",
+    "plain",
+    'é \u0001 "x" \\',
+    "tab\tnew\nline\rcr",
+    "\x7f del, \u2028 \u2029 separators, \u0000 nul",
+    "😀 emoji 日本語",
+    `lone ${hi} high, \ude00 low, reversed \ude00\ud83d`,
+    "\\ud83d literally",
+    "日本".repeat(50_000) + '"',
+    "ends with a backslash \\",
+  ];
+  const a = testWriter(tmp.path); // stepOutput, on the system clock
+  const b = testWriter(tmp.path); // emit
+  const events: Array<[string, "stdout" | "stderr", string]> = [];
+  for (const [i, name] of names.entries()) {
+    for (const text of texts) {
+      events.push([name, i % 2 === 0 ? "stdout" : "stderr", text]);
+    }
+  }
+  for (const [stepName, stream, line] of events) {
+    a.stepOutput({ stepName, stream, line });
+  }
+  a.batch(() => {
+    for (const [stepName, stream, line] of events) {
+      a.stepOutput({ stepName, stream, line });
+    }
+  });
+  for (const [step_name, stream, line] of [...events, ...events]) {
+    b.emit({ type: "step_output", step_name, stream, line });
+  }
+  a.close();
+  b.close();
+  const strip = (l: string) =>
+    l.replace(/^\{"seq":\d+,"ts":"[^"]+","zig_session_id":"[^"]+",/, "");
+  const [ours, theirs] = [lines(a.logPath), lines(b.logPath)];
+  assert.equal(ours.length, 1 + 2 * events.length);
+  assert.deepEqual(ours.slice(1).map(strip), theirs.slice(1).map(strip));
+  for (const [i, line] of ours.entries()) {
+    const event = JSON.parse(line);
+    assert.equal(event.seq, i + 1);
+    assert.match(
+      event.ts,
+      /^\d{4}-\d\d-\d\dT[\d:]{8}(\.\d{3}|\.\d{6})?\+00:00$/,
+    );
+    assert.ok(line.startsWith(`{"seq":${i + 1},"ts":"${event.ts}",`));
+  }
 });
