@@ -30,6 +30,11 @@ import {
   type ZigHomeOptions,
 } from "./paths.ts";
 import { nowTimestamp } from "./timestamp.ts";
+import {
+  TIME_ORIGIN,
+  writeDigits,
+  writeTimestamp,
+} from "./_timestamp_bytes.ts";
 import type {
   OtherEventKind,
   OutputStream,
@@ -131,9 +136,34 @@ export interface StepFailedOptions {
 
 const encoder = new TextEncoder();
 
+/** The start of a step's output events, as text and as bytes. */
+interface OutputHead {
+  stepName: string;
+  /** `,"zig_session_id":…,"line":` */
+  text: string;
+  /** The text and the line's opening quote, encoded. */
+  bytes: Uint8Array;
+}
+
+/** Whether encoded JSON string content has a byte JSON must escape. */
+function needsEscape(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte < 0x20 || byte === 0x22 || byte === 0x5c) return true;
+  }
+  return false;
+}
+
 /** Bytes of the reused write buffer; a bigger one made for a big write is let go. */
 const BUFFER_BYTES = 16 * 1024;
 const MAX_KEPT_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Writes up to this many bytes go through views made once per length. */
+const MAX_VIEW_BYTES = 4096;
+const NEWLINE = new Uint8Array([0x0a]);
+const SEQ_OPEN = encoder.encode('{"seq":');
+const TS_OPEN = encoder.encode(',"ts":');
+/** `{"seq":`, the largest seq, `,"ts":`, the longest time, `"}\n`. */
+const MAX_ENVELOPE_BYTES = 7 + 16 + 6 + 35 + 3;
 
 function endedError(
   session: { sessionId: string; logPath: string },
@@ -189,8 +219,9 @@ export class SessionWriter {
   #buffer = new Uint8Array(BUFFER_BYTES);
   #quotedId: string;
   #knownSize = -1;
-  #stdoutHead: [string, string] | undefined;
-  #stderrHead: [string, string] | undefined;
+  #stdoutHead: OutputHead | undefined;
+  #stderrHead: OutputHead | undefined;
+  #views: Uint8Array[] = [];
   // The write being made: begun (for a shared writer: the log locked, its
   // tail checked) at its first event, written at the end of the event or of
   // the batch.
@@ -198,7 +229,10 @@ export class SessionWriter {
   #batchTs: string | undefined;
   #batchQuotedTs: string | undefined;
   #begun = false;
-  #lines: string[] = [];
+  #lines: string[] = []; // a batch's
+  #length = 0; // bytes of a single event's line in #buffer
+  #events = 0;
+  #writingEvents = 0;
   #pendingSeq = 0;
   #baseSize = 0;
 
@@ -578,7 +612,12 @@ export class SessionWriter {
    * @returns The event's `seq`.
    */
   stepOutput(output: StepOutputOptions): number {
-    const { stepName, stream, line } = output;
+    // Small, so that it is inlined where it is called and the options
+    // object is never made.
+    return this.#output(output.stepName, output.stream, output.line);
+  }
+
+  #output(stepName: string, stream: OutputStream, line: string): number {
     if (
       typeof stepName !== "string" || typeof line !== "string" ||
       (stream !== "stdout" && stream !== "stderr")
@@ -591,12 +630,19 @@ export class SessionWriter {
         line,
       });
     }
-    // Lone surrogates become U+FFFD (zig cannot read them); a check that
-    // costs nothing for one-byte strings.
-    const json = JSON.stringify(
-      line.isWellFormed() ? line : line.toWellFormed(),
-    );
     const seq = this.#nextSeq();
+    if (!this.#batching && this.#clock === nowTimestamp) {
+      // One event on our clock: written as bytes straight into the buffer,
+      // making no string or object (no garbage to collect).
+      const start = this.#writeHead(
+        seq,
+        this.#outputHead(stepName, stream).bytes,
+      );
+      if (this.#copyLine(line, start)) return this.#pushed(seq);
+      // Something to escape: as JSON.stringify writes it, quotes included.
+      this.#length = start - 1;
+      return this.#push(seq, JSON.stringify(wellFormed(line)) + "}\n");
+    }
     let ts: string;
     try {
       ts = this.#quotedTs();
@@ -604,26 +650,81 @@ export class SessionWriter {
       this.#abortSingle();
       throw error;
     }
+    // Lone surrogates become U+FFFD (zig cannot read them); a check that
+    // costs nothing for one-byte strings.
     return this.#push(
       seq,
-      '{"seq":' + seq + ',"ts":' + ts + this.#outputHead(stepName, stream) +
-        json + "}\n",
+      '{"seq":' + seq + ',"ts":' + ts +
+        this.#outputHead(stepName, stream).text +
+        JSON.stringify(wellFormed(line)) + "}\n",
     );
   }
 
-  /** `,"zig_session_id":…,"type":"step_output",…,"line":` of a step and stream. */
-  #outputHead(stepName: string, stream: OutputStream): string {
+  /**
+   * Writes `{"seq":…,"ts":"…"` and `head` at the start of the buffer, the
+   * time read from our clock (its date and second formatted once a second);
+   * returns where the line goes.
+   */
+  #writeHead(seq: number, head: Uint8Array): number {
+    this.#length = 0;
+    this.#ensure(MAX_ENVELOPE_BYTES + head.length);
+    const buffer = this.#buffer;
+    buffer.set(SEQ_OPEN, 0);
+    let at = writeDigits(buffer, SEQ_OPEN.length, seq);
+    buffer.set(TS_OPEN, at);
+    at = writeTimestamp(
+      buffer,
+      at + TS_OPEN.length,
+      TIME_ORIGIN + performance.now(),
+    );
+    buffer.set(head, at);
+    return at + head.length;
+  }
+
+  /**
+   * Copies a line that needs no escape into the buffer at `at`, and ends the
+   * event there; returns false, having ended nothing, for a line that does.
+   */
+  #copyLine(line: string, at: number): boolean {
+    this.#length = at;
+    this.#ensure(line.length * 3 + 3);
+    const buffer = this.#buffer;
+    // Printable ASCII, as it is.
+    const length = line.length;
+    let i = 0;
+    for (; i < length; i++) {
+      const c = line.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) break;
+      buffer[at + i] = c;
+    }
+    at += i;
+    if (i < length) {
+      // The rest encoded, a lone surrogate as U+FFFD (zig cannot read one).
+      if (line.charCodeAt(i) <= 0x7e) return false;
+      const rest = encoder.encodeInto(line.slice(i), buffer.subarray(at))
+        .written;
+      if (needsEscape(buffer.subarray(at, at + rest))) return false;
+      at += rest;
+    }
+    buffer[at++] = 0x22; // "}\n
+    buffer[at++] = 0x7d;
+    buffer[at++] = 0x0a;
+    this.#length = at;
+    return true;
+  }
+
+  /** The `,"zig_session_id":…,"line":` of a step and stream, kept. */
+  #outputHead(stepName: string, stream: OutputStream): OutputHead {
     const cached = stream === "stdout" ? this.#stdoutHead : this.#stderrHead;
-    if (cached?.[0] === stepName) return cached[1];
-    const head: [string, string] = [
-      stepName,
+    if (cached?.stepName === stepName) return cached;
+    const text =
       `,"zig_session_id":${this.#quotedId},"type":"step_output","step_name":${
         JSON.stringify(wellFormed(stepName))
-      },"stream":"${stream}","line":`,
-    ];
+      },"stream":"${stream}","line":`;
+    const head = { stepName, text, bytes: encoder.encode(text + '"') };
     if (stream === "stdout") this.#stdoutHead = head;
     else this.#stderrHead = head;
-    return head[1];
+    return head;
   }
 
   /** The time of an event: the clock's, read once for a whole batch. */
@@ -843,10 +944,42 @@ export class SessionWriter {
 
   /** Adds an event's line (with its newline); writes unless in a batch. */
   #push(seq: number, line: string, now = false): number {
-    this.#lines.push(line);
+    if (this.#batching) {
+      this.#lines.push(line); // all encoded at once, in #commit
+    } else {
+      // After what the buffer holds: the start of the line, if it had to be
+      // escaped.
+      this.#ensure(line.length * 3);
+      this.#length += encoder.encodeInto(
+        line,
+        this.#buffer.subarray(this.#length),
+      ).written;
+    }
+    return this.#pushed(seq, now);
+  }
+
+  /** The event `seq` is ready: written now unless in a batch. */
+  #pushed(seq: number, now = false): number {
     this.#pendingSeq = seq;
+    this.#events++;
     if (!this.#batching || now) this.#commit();
     return seq;
+  }
+
+  /** Room in the buffer for `bytes` more bytes after the pending ones. */
+  #ensure(bytes: number): void {
+    const needed = this.#length + bytes;
+    if (needed <= this.#buffer.length) return;
+    const bigger = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
+    bigger.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = bigger;
+    this.#views = [];
+  }
+
+  /** The first `length` bytes of the buffer: short ones made once per length. */
+  #view(length: number): Uint8Array {
+    if (length > MAX_VIEW_BYTES) return this.#buffer.subarray(0, length);
+    return this.#views[length] ??= this.#buffer.subarray(0, length);
   }
 
   #begin(): void {
@@ -887,7 +1020,8 @@ export class SessionWriter {
           throw refused;
         }
         if (tail.torn) {
-          written += this.#write(file, { text: "\n", events: 0 });
+          this.#writingEvents = 0;
+          written += this.#write(file, NEWLINE);
           reportProblem(this.#onProblem, {
             kind: "torn_line",
             path: this.logPath,
@@ -910,13 +1044,28 @@ export class SessionWriter {
   /** Writes the lines of the write being made, in one call, and ends it. */
   #commit(): void {
     const lines = this.#lines;
-    const events = lines.length;
-    const text = events === 1 ? lines[0] : lines.join("");
-    lines.length = 0;
+    if (lines.length > 0) {
+      // A batch's lines, encoded at once.
+      const text = lines.length === 1 ? lines[0] : lines.join("");
+      lines.length = 0;
+      this.#ensure(text.length * 3);
+      this.#length += encoder.encodeInto(
+        text,
+        this.#buffer.subarray(this.#length),
+      ).written;
+    }
+    const bytes = this.#view(this.#length);
+    this.#writingEvents = this.#events;
+    this.#length = this.#events = 0;
     this.#begun = false;
     const file = this.#file!;
     try {
-      const written = this.#write(file, { text, events });
+      const written = this.#write(file, bytes);
+      // A big buffer, made for a big write, is let go.
+      if (this.#buffer.length > MAX_KEPT_BUFFER_BYTES) {
+        this.#buffer = new Uint8Array(BUFFER_BYTES);
+        this.#views = [];
+      }
       this.#seq = this.#pendingSeq;
       if (this.#shared) this.#knownSize = this.#baseSize + written;
     } finally {
@@ -928,6 +1077,7 @@ export class SessionWriter {
   #abort(): void {
     if (!this.#begun) return;
     this.#lines.length = 0;
+    this.#length = this.#events = 0;
     this.#begun = false;
     if (this.#shared) this.#file?.unlockSync();
   }
@@ -954,30 +1104,17 @@ export class SessionWriter {
   }
 
   /**
-   * Writes the text of `events` events whole; returns the number of bytes
-   * written. Cuts the log back if only part of it could be written.
+   * Writes the bytes (of #writingEvents events) whole; returns how many that
+   * is. Cuts the log back if only part of them could be written.
    */
-  #write(
-    file: Deno.FsFile,
-    write: { text: string; events: number },
-  ): number {
-    const { text, events } = write;
-    let buffer = this.#buffer;
-    let { read, written } = encoder.encodeInto(text, buffer);
-    if (read < text.length) {
-      buffer = new Uint8Array(text.length * 3);
-      written = encoder.encodeInto(text, buffer).written;
-      // Kept for the next writes, unless it is too big to keep.
-      this.#buffer = buffer.length <= MAX_KEPT_BUFFER_BYTES
-        ? buffer
-        : new Uint8Array(BUFFER_BYTES);
-    }
+  #write(file: Deno.FsFile, bytes: Uint8Array): number {
+    const events = this.#writingEvents;
     let offset = 0;
     try {
-      while (offset < written) {
-        offset += file.writeSync(buffer.subarray(offset, written));
+      while (offset < bytes.length) {
+        offset += file.writeSync(offset === 0 ? bytes : bytes.subarray(offset));
       }
-      return written;
+      return bytes.length;
     } catch (error) {
       const failure = fsError(error, {
         action: "append to the session log",

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { TIME_ORIGIN, writeTimestamp } from "./_timestamp_bytes.ts";
 
 const TIMESTAMP_RE =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9})\d*)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
@@ -51,8 +52,8 @@ export function formatTimestamp(epochNanoseconds: bigint): string {
   return secondsPrefix(Number(seconds)) + fraction(Number(nanos)) + "+00:00";
 }
 
-let cachedSecond = Number.NaN;
-let cachedPrefix = "";
+const scratch = new Uint8Array(64);
+const decoder = new TextDecoder();
 
 /**
  * The current time as zig writes it, with microsecond precision. Cheap enough
@@ -69,14 +70,9 @@ let cachedPrefix = "";
  * @returns The RFC 3339 timestamp of now.
  */
 export function nowTimestamp(): string {
-  const ms = performance.timeOrigin + performance.now();
-  const second = Math.floor(ms / 1000);
-  if (second !== cachedSecond) {
-    cachedSecond = second;
-    cachedPrefix = secondsPrefix(second);
-  }
-  const micros = Math.min(999_999, Math.floor((ms - second * 1000) * 1000));
-  return cachedPrefix + fraction(micros * 1000) + "+00:00";
+  // Formatted as the writer writes it into its buffer, without the quotes.
+  const end = writeTimestamp(scratch, 0, TIME_ORIGIN + performance.now());
+  return decoder.decode(scratch.subarray(1, end - 1));
 }
 
 /**

@@ -1351,6 +1351,12 @@ Deno.test("stepOutput on the system clock writes what emit writes, whatever the 
     "\\ud83d literally",
     "日本".repeat(50_000) + '"',
     "ends with a backslash \\",
+    "tilde ~ and del \x7f, nothing to escape",
+    "ascii, then é, then ascii",
+    'ascii, then é, then a quote "',
+    "ascii, then é, then a backslash \\ and more",
+    "é, then a tab\t",
+    `ascii, then a lone ${hi}`,
   ];
   const a = testWriter(tmp.path); // stepOutput, on the system clock
   const b = testWriter(tmp.path); // emit
