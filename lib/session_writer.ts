@@ -29,7 +29,7 @@ import {
   zigHome,
   type ZigHomeOptions,
 } from "./paths.ts";
-import { nowTimestamp } from "./timestamp.ts";
+import { nowTimestamp, parseTimestamp } from "./timestamp.ts";
 import type {
   OtherEventKind,
   OutputStream,
@@ -77,6 +77,12 @@ export interface SessionWriterOptions
 export interface AttachOptions extends WriterCommonOptions {
   /** The log of the session to append to. */
   logPath: string;
+  /**
+   * When the session started, as its index entries say (`started_at`): the
+   * start of the duration {@linkcode SessionWriter.prototype.ended} records.
+   * Default: the `ts` of the log's first event.
+   */
+  startedAt?: string;
 }
 
 /** Arguments of {@linkcode SessionWriter.prototype.stepStarted}. */
@@ -185,6 +191,8 @@ export class SessionWriter {
   #buffer = new Uint8Array(16 * 1024);
   #quotedId: string;
   #knownSize = -1;
+  /** The session's `started_at`: where its duration starts. */
+  #startedAt: string | undefined;
 
   private constructor(
     init: {
@@ -288,6 +296,7 @@ export class SessionWriter {
       options,
     });
     const startedAt = clock();
+    writer.#startedAt = startedAt;
     try {
       writer.emit(started as OtherEventKind);
     } catch (error) {
@@ -390,6 +399,8 @@ export class SessionWriter {
       file,
       options: { ...options, shared: true },
     });
+    writer.#startedAt = options.startedAt ??
+      (typeof first.ts === "string" ? first.ts : undefined);
     return writer;
   }
 
@@ -564,16 +575,73 @@ export class SessionWriter {
    * Ends the session: writes `zig_session_ended`, stamps `ended_at` and
    * `status` into both indexes, and closes the log.
    *
+   * A session's duration has one definition: from its `started_at` to its
+   * end. Without `durationMs`, the event's `duration_ms` is exactly that:
+   * the milliseconds (rounded down) from the `started_at` of the session's
+   * index entries (for an attached writer, the one given to
+   * {@linkcode SessionWriter.attach}, else its log's first event's `ts`) to
+   * the end event's `ts`, which is also the `ended_at` stamped into both
+   * indexes. So every reader, from the log or from an index, tells the same
+   * figure. `durationMs` records a figure of the caller's own instead, as
+   * zig's API does (zig's own logs measure from after the session was
+   * created).
+   *
+   * @example Usage
+   * ```ts
+   * import { SessionWriter } from "./session_writer.ts";
+   * import { listSessions } from "./list_sessions.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const zigHome = Deno.makeTempDirSync();
+   * const writer = SessionWriter.create({
+   *   zigHome,
+   *   projectRoot: "/src/shop",
+   *   workflowName: "w",
+   *   workflowPath: "w.zwf",
+   *   tierCount: 1,
+   * });
+   * writer.ended("success"); // duration_ms: from started_at to this end
+   * const [entry] = listSessions({ zigHome, projectRoot: "/src/shop" });
+   * assert.equal(entry.status, "success");
+   * ```
+   *
    * @param status How the session ended.
-   * @param durationMs How long it ran, in milliseconds.
+   * @param durationMs How long it ran, in milliseconds. Default: from the
+   * session's `started_at` to this end, as described above.
    * @returns The event's `seq`.
    */
-  ended(status: SessionStatus, durationMs: number): number {
-    return this.emit({
+  ended(status: SessionStatus, durationMs?: number): number {
+    if (durationMs !== undefined) {
+      return this.emit({
+        type: "zig_session_ended",
+        status,
+        duration_ms: Math.max(0, Math.round(durationMs)),
+      });
+    }
+    // Checked before anything is written; the duration is known only once
+    // the event's ts is taken, under the log's lock for a shared writer.
+    const kind = normalizeKind({
       type: "zig_session_ended",
       status,
-      duration_ms: Math.max(0, Math.round(durationMs)),
+      duration_ms: 0,
     });
+    const from = this.#startedAt === undefined
+      ? undefined
+      : parseTimestamp(this.#startedAt);
+    let endedAt = "";
+    const seq = this.#append((seq, ts) => {
+      endedAt = ts;
+      const to = parseTimestamp(ts);
+      const ms = from === undefined || to === undefined || to < from
+        ? 0
+        : Number((to - from) / 1_000_000n);
+      return serializeEvent(
+        { seq, ts, zig_session_id: this.sessionId },
+        { ...kind, duration_ms: ms },
+      );
+    });
+    this.#stampEnded(status, endedAt);
+    return seq;
   }
 
   /**
@@ -600,9 +668,9 @@ export class SessionWriter {
   }
 
   /** Closes the log and stamps how the session ended into both indexes. */
-  #stampEnded(status: SessionStatus): void {
+  #stampEnded(status: SessionStatus, endedAt?: string): void {
     this.close();
-    const endedAt = this.#clock();
+    endedAt ??= this.#clock();
     const project = dirname(dirname(dirname(this.logPath)));
     const onProblem = this.#onProblem;
     const id = this.sessionId;

@@ -1007,3 +1007,82 @@ Deno.test("a session whose log and entries were removed before its end was stamp
   assert.deepEqual(loadProjectIndex(project).sessions, []);
   assert.deepEqual(loadGlobalIndex(globalIndexPath(tmp.path)).sessions, []);
 });
+
+/** A clock that moves on by `stepMs` milliseconds at every reading. */
+function steppingClock(stepMs: number): () => string {
+  let ms = Date.parse("2026-11-23T22:41:46.000Z");
+  return () => {
+    const stamp = new Date(ms).toISOString().replace("Z", "+00:00");
+    ms += stepMs;
+    return stamp;
+  };
+}
+
+Deno.test("ended(status) records the duration from started_at to the end event's ts, which is the indexes' ended_at", async () => {
+  using tmp = tempDir();
+  const writer = testWriter(tmp.path, { clock: steppingClock(7) });
+  writer.tierStarted(0, ["plan"]);
+  writer.ended("success");
+  const events = await readSessionEvents(writer.logPath);
+  const end = events.at(-1)!;
+  assert.equal(end.type, "zig_session_ended");
+  const project = loadProjectIndex(
+    projectIndexPath(projectDir({ zigHome: tmp.path, projectRoot: "/p" })),
+  ).sessions[0];
+  const global = loadGlobalIndex(globalIndexPath(tmp.path)).sessions[0];
+  // One instant ends the session: the event's ts is both indexes' ended_at.
+  assert.equal(project.ended_at, end.ts);
+  assert.equal(global.ended_at, end.ts);
+  // started_at (the first reading), then the first event, the tier, the end:
+  // three steps of 7 ms after started_at.
+  assert.equal(
+    end.type === "zig_session_ended" && end.duration_ms,
+    Date.parse(end.ts) - Date.parse(project.started_at),
+  );
+  assert.equal(end.type === "zig_session_ended" && end.duration_ms, 21);
+  // A caller's own figure is still recorded as given (zig's API).
+  const own = testWriter(tmp.path, { clock: steppingClock(7) });
+  own.ended("failure", 1234.4);
+  const ownEnd = (await readSessionEvents(own.logPath)).at(-1)!;
+  assert.equal(ownEnd.type === "zig_session_ended" && ownEnd.duration_ms, 1234);
+});
+
+Deno.test("an attached writer's ended(status) measures from the started_at it is given, else from the log's first event", async () => {
+  using tmp = tempDir();
+  const clock = steppingClock(10);
+  const first = testWriter(tmp.path, { clock });
+  first.close();
+  const entry = loadGlobalIndex(globalIndexPath(tmp.path)).sessions[0];
+  const given = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: first.logPath,
+    clock,
+    startedAt: entry.started_at,
+  });
+  given.ended("success");
+  const events = await readSessionEvents(first.logPath);
+  const end = events.at(-1)!;
+  assert.equal(
+    end.type === "zig_session_ended" && end.duration_ms,
+    Date.parse(end.ts) - Date.parse(entry.started_at),
+  );
+  assert.equal(
+    loadGlobalIndex(globalIndexPath(tmp.path)).sessions[0].ended_at,
+    end.ts,
+  );
+
+  const second = testWriter(tmp.path, { clock });
+  second.close();
+  const plain = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: second.logPath,
+    clock,
+  });
+  plain.ended("failure");
+  const secondEvents = await readSessionEvents(second.logPath);
+  const secondEnd = secondEvents.at(-1)!;
+  assert.equal(
+    secondEnd.type === "zig_session_ended" && secondEnd.duration_ms,
+    Date.parse(secondEnd.ts) - Date.parse(secondEvents[0].ts),
+  );
+});
