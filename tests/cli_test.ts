@@ -375,14 +375,15 @@ Deno.test("cli list: newest first, filters, JSON, and abandoned sessions", async
   const rows = all.stdout.trim().split("\n");
   assert.match(
     rows[0],
-    /^ID\s+WORKFLOW\s+STATUS\s+STARTED \(UTC\)\s+DURATION$/,
+    /^ID\s+PROJECT\s+WORKFLOW\s+STATUS\s+STARTED \(UTC\)\s+DURATION$/,
   );
-  assert.deepEqual(rows.slice(1).map((r) => r.split(/\s+/).slice(0, 3)), [
-    ["b5ac6738", "wf-success", "success"],
-    ["da3919fc", "wf-dropped", "failure"],
-    ["181f613a", "wf-running", "abandoned"],
-    ["20a9856f", "wf-failure", "failure"],
-    ["94dc5b48", "wf-success", "success"],
+  const shop = "home-ada-src-shop";
+  assert.deepEqual(rows.slice(1).map((r) => r.split(/\s+/).slice(0, 4)), [
+    ["b5ac6738", "-", "wf-success", "success"],
+    ["da3919fc", shop, "wf-dropped", "failure"],
+    ["181f613a", shop, "wf-running", "abandoned"],
+    ["20a9856f", shop, "wf-failure", "failure"],
+    ["94dc5b48", shop, "wf-success", "success"],
   ]);
   assert.ok(!all.stdout.includes(ESC), "no colors when not a terminal");
   const json = JSON.parse(

@@ -22,7 +22,8 @@ import type {
   SessionState,
 } from "../../mod.ts";
 // Internal to the package: confinement to the zig home (one rule, one place).
-import { assertInsideHome } from "../_confine.ts";
+import { assertInsideHome, escapeOf, layoutOf } from "../_confine.ts";
+import { basename, dirname, join } from "node:path";
 
 /** A command-line mistake: exit code 2 and a hint to `--help`. */
 export class UsageError extends Error {
@@ -336,12 +337,262 @@ export function warn(ctx: Context): ProblemHandler {
 }
 
 /**
+ * A warning that may come once per session (a log that is gone, an entry
+ * that leads elsewhere): what a count of them says, and what fixes them.
+ */
+export interface WarningKind {
+  /** The summary of `n` of them. */
+  count(n: number): string;
+  /** The command that fixes them, or lists them all. */
+  fix: string;
+}
+
+/** The warnings that repeat when many sessions are read. */
+export const WARNING_KINDS = {
+  missingLog: {
+    count: (n: number) =>
+      `${n} indexed session(s) have no log and were skipped`,
+    fix:
+      "zig-session verify lists them, zig-session reindex drops their entries",
+  },
+  elsewhere: {
+    count: (n: number) =>
+      `${n} index entr${
+        n === 1 ? "y leads" : "ies lead"
+      } out of the zig home and were not followed`,
+    fix:
+      "zig-session verify lists them, zig-session reindex rebuilds the index from the logs",
+  },
+  unreadable: {
+    count: (n: number) => `${n} log(s) could not be read and were skipped`,
+    fix: "zig-session verify checks every log",
+  },
+  torn_line: {
+    count: (n: number) => `${n} torn line(s) (writes cut short)`,
+    fix: "zig-session verify --repair moves torn bytes aside",
+  },
+  malformed_line: {
+    count: (n: number) => `${n} line(s) that are not events`,
+    fix: "zig-session verify lists them",
+  },
+  corrupt_index: {
+    count: (n: number) => `${n} index problem(s)`,
+    fix: "zig-session verify checks the indexes",
+  },
+  index_not_updated: {
+    count: (n: number) => `${n} index update(s) failed`,
+    fix: "zig-session reindex brings them up to date",
+  },
+  vanished_log: {
+    count: (n: number) => `${n} log(s) removed while being read`,
+    fix: "zig-session verify checks the indexes against the logs",
+  },
+} satisfies Record<string, WarningKind>;
+
+/**
+ * Warnings of a command that reads many sessions, summarized: the first few
+ * of each kind go to stderr as they come, the others are only counted, and
+ * {@linkcode Warnings.prototype.summarize} ends with one line per kind that
+ * says how many there were and which command fixes them. So 100,000 sessions
+ * whose logs are gone give a handful of lines, not 100,000.
+ */
+export class Warnings {
+  #ctx: Context;
+  #shown: number;
+  #counts = new Map<WarningKind, number>();
+
+  /**
+   * @param ctx Where the warnings go (stderr).
+   * @param shown How many of each kind are printed in full.
+   */
+  constructor(ctx: Context, shown = 5) {
+    this.#ctx = ctx;
+    this.#shown = shown;
+  }
+
+  /** Counts a warning, printing it if it is among the first of its kind. */
+  add(kind: WarningKind, message: string): void {
+    const n = (this.#counts.get(kind) ?? 0) + 1;
+    this.#counts.set(kind, n);
+    if (n <= this.#shown) {
+      this.#ctx.err.write(`zig-session: warning: ${visible(message)}\n`);
+    }
+  }
+
+  /** The module's problems, counted by their kind. */
+  readonly onProblem: ProblemHandler = (problem) =>
+    this.add(
+      WARNING_KINDS[problem.kind] ?? WARNING_KINDS.unreadable,
+      problem.message,
+    );
+
+  /** How many warnings of a kind there were. */
+  count(kind: WarningKind): number {
+    return this.#counts.get(kind) ?? 0;
+  }
+
+  /**
+   * Ends with one line per kind of which more were counted than shown: how
+   * many, and the command that fixes them.
+   */
+  summarize(): void {
+    for (const [kind, n] of this.#counts) {
+      if (n <= this.#shown) continue;
+      this.#ctx.err.write(
+        `zig-session: warning: ${
+          kind.count(n)
+        } (the first ${this.#shown} shown above): ${kind.fix}\n`,
+      );
+    }
+  }
+}
+
+/**
+ * Finds the logs of many sessions fast. An entry's log is where the layout
+ * puts it, and it must lie inside the zig home after resolving symbolic
+ * links: the folder it is in is resolved once (not once per log), and a log
+ * is itself resolved only when it is a symbolic link. After a few lookups in
+ * one folder, the folder is listed once, so that a log that is gone costs no
+ * failing system call (100,000 of them took 25 s). What cannot be followed
+ * or is missing is counted in the {@linkcode Warnings}.
+ */
+export class LogFinder {
+  #scope: { home: string; indexPath: string };
+  #warnings: Warnings;
+  #folders = new Map<string, {
+    escape: string | undefined;
+    lookups: number;
+    names?: Map<string, boolean>;
+  }>();
+
+  /**
+   * @param scope The zig home and the index the entries come from.
+   * @param warnings Where missing logs and entries leading elsewhere count.
+   */
+  constructor(
+    scope: { home: string; indexPath: string },
+    warnings: Warnings,
+  ) {
+    this.#scope = scope;
+    this.#warnings = warnings;
+  }
+
+  /**
+   * Where an entry's log is, when it can be followed; `undefined`, with a
+   * warning, when it leads out of the zig home or (with `exists`) is gone.
+   */
+  find(
+    entry: AnySessionEntry,
+    options: { exists?: boolean } = {},
+  ): string | undefined {
+    const found = this.locate(entry);
+    if ("refused" in found) {
+      this.#warnings.add(WARNING_KINDS.elsewhere, `skipped: ${found.refused}`);
+      return undefined;
+    }
+    if (!found.exists && options.exists) {
+      this.#warnings.add(
+        WARNING_KINDS.missingLog,
+        `skipped session ${entry.zig_session_id}: its log "${found.logPath}" does not exist`,
+      );
+      return undefined;
+    }
+    return found.logPath;
+  }
+
+  /**
+   * Where an entry's log is and whether it exists; or, when the entry or
+   * the log leads out of the zig home, why it is not followed.
+   */
+  locate(
+    entry: AnySessionEntry,
+  ): { logPath: string; exists: boolean } | { refused: string } {
+    let logPath: string;
+    try {
+      logPath = layoutOf(entry, {
+        home: this.#scope.home,
+        indexPath: this.#scope.indexPath,
+      }).logPath;
+    } catch (error) {
+      if (!(error instanceof ZigError && error.kind === "corrupt")) throw error;
+      return { refused: error.message };
+    }
+    const folder = this.#folder(dirname(logPath));
+    const refuse = (escape: string) => ({
+      refused:
+        `Refusing "${logPath}": it resolves to "${escape}", outside the zig home "${this.#scope.home}" (a symbolic link leads out of it), so it is not followed; remove the link or move the files into the zig home`,
+    });
+    if (folder.escape !== undefined) {
+      return refuse(join(folder.escape, basename(logPath)));
+    }
+    let kind: "file" | "link" | "missing";
+    if (folder.names) {
+      const link = folder.names.get(basename(logPath));
+      kind = link === undefined ? "missing" : link ? "link" : "file";
+    } else {
+      kind = lstatKind(logPath);
+    }
+    if (kind === "link") {
+      const escape = escapeOf(logPath, this.#scope.home);
+      if (escape !== undefined) return refuse(escape);
+    }
+    return { logPath, exists: kind !== "missing" };
+  }
+
+  #folder(path: string) {
+    let folder = this.#folders.get(path);
+    if (!folder) {
+      folder = { escape: escapeOf(path, this.#scope.home), lookups: 0 };
+      this.#folders.set(path, folder);
+    }
+    // Listing a folder costs about as much as a few dozen failing lookups.
+    if (++folder.lookups === 32 && folder.escape === undefined) {
+      folder.names = listNames(path);
+    }
+    return folder;
+  }
+}
+
+function lstatKind(path: string): "file" | "link" | "missing" {
+  try {
+    return Deno.lstatSync(path).isSymlink ? "link" : "file";
+  } catch (error) {
+    if (
+      error instanceof Deno.errors.NotFound ||
+      error instanceof Deno.errors.NotADirectory
+    ) return "missing";
+    throw error;
+  }
+}
+
+/** A folder's entries, each with whether it is a symbolic link. */
+function listNames(path: string): Map<string, boolean> {
+  const names = new Map<string, boolean>();
+  try {
+    for (const item of Deno.readDirSync(path)) {
+      names.set(item.name, item.isSymlink);
+    }
+  } catch (error) {
+    if (
+      !(error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.NotADirectory)
+    ) throw error;
+  }
+  return names;
+}
+
+/**
  * Where an entry's log is, inside the zig home; `undefined`, with a warning
  * naming the entry, when the entry leads elsewhere (it is never followed).
  */
 export function locateLog(
   ctx: Context,
-  where: { entry: AnySessionEntry; scope: { home: string; indexPath: string } },
+  where: {
+    entry: AnySessionEntry;
+    scope: { home: string; indexPath: string };
+    /** Where the warning counts; default: straight to stderr. */
+    warnings?: Warnings;
+  },
 ): string | undefined {
   try {
     return resolveLogPath(where.entry, {
@@ -350,7 +601,9 @@ export function locateLog(
     });
   } catch (error) {
     if (!(error instanceof ZigError && error.kind === "corrupt")) throw error;
-    ctx.err.write(`zig-session: warning: skipped: ${error.message}\n`);
+    if (where.warnings) {
+      where.warnings.add(WARNING_KINDS.elsewhere, `skipped: ${error.message}`);
+    } else ctx.err.write(`zig-session: warning: skipped: ${error.message}\n`);
     return undefined;
   }
 }
@@ -472,6 +725,58 @@ export function shortTime(timestamp: string | null | undefined): string {
     "T",
     " ",
   );
+}
+
+/**
+ * Whether times are shown relative to now ("3 min ago"): on a terminal,
+ * unless `--utc` or `--json` asks for absolute UTC times. Output that is
+ * not a terminal (a pipe, a file) always gets absolute UTC times, which stay
+ * true when read later.
+ */
+export function relativeTimes(ctx: Context, parsed: Parsed): boolean {
+  return ctx.out.isTerminal && parsed.values.utc !== true &&
+    parsed.values.json !== true;
+}
+
+/**
+ * How long ago a timestamp was, for people: `just now`, `42 s ago`,
+ * `3 min ago`, `5 h ago`, `2 days ago`, `in 3 min` (a clock ahead); the
+ * date (UTC) beyond 30 days.
+ */
+export function relativeTime(
+  timestamp: string | null | undefined,
+  now: number = Date.now(),
+): string {
+  const ns = timestamp ? parseTimestamp(timestamp) : undefined;
+  if (ns === undefined) return shortTime(timestamp);
+  const ms = now - Number(ns / 1_000_000n);
+  const span = Math.abs(ms);
+  let text: string;
+  if (span < 1000) return "just now";
+  if (span < 60_000) text = `${Math.floor(span / 1000)} s`;
+  else if (span < 3_600_000) text = `${Math.floor(span / 60_000)} min`;
+  else if (span < 86_400_000) text = `${Math.floor(span / 3_600_000)} h`;
+  else if (span < 30 * 86_400_000) {
+    const days = Math.floor(span / 86_400_000);
+    text = `${days} day${days === 1 ? "" : "s"}`;
+  } else return shortTime(timestamp).slice(0, 10);
+  return ms < 0 ? `in ${text}` : `${text} ago`;
+}
+
+/**
+ * A session's project as a column shows it: the name of its project folder
+ * under the zig home's `projects/` (the repository's path with `/` written
+ * `-`, such as `home-ada-src-shop`), its end when longer than 32
+ * characters; `-` for a session outside any repository (kept in the zig
+ * home itself).
+ */
+export function projectLabel(entry: AnySessionEntry): string {
+  const dir = "project" in entry ? entry.project : entry.workspace_path;
+  if (typeof dir !== "string") return "-";
+  const parts = dir.split(/[\\/]/).filter((part) => part !== "");
+  const name = parts.at(-1);
+  if (name === undefined || parts.at(-2) !== "projects") return "-";
+  return name.length > 32 ? "…" + name.slice(-31) : name;
 }
 
 /** Lays out rows as aligned columns. */

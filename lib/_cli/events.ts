@@ -5,6 +5,7 @@ import {
   KNOWN_EVENT_TYPES,
   listSessions,
   streamSessionLines,
+  ZigError,
 } from "../../mod.ts";
 import type {
   AnySessionEntry,
@@ -18,6 +19,7 @@ import {
   intFlag,
   listFlag,
   locateLog,
+  LogFinder,
   newestFirst,
   paint,
   parseCommand,
@@ -30,6 +32,9 @@ import {
   UsageError,
   visible,
   warn,
+  WARNING_KINDS,
+  Warnings,
+  type Writer,
 } from "./common.ts";
 import { formatEvent } from "./format.ts";
 import {
@@ -304,7 +309,10 @@ export const SEARCH: CommandSpec = {
   details:
     `Matches QUERY against the values of each event's fields (output lines,
 prompts, errors, step names...), not its keys or envelope. Results stream as
-they are found: session id prefix, seq, type and the event.
+they are found: session id prefix, seq, and the event as events prints it;
+when the match is in a field that line does not show (a step's agent session
+id, a prompt preview, a workflow path...), the line ends with that field as
+field="value" (a long value cut around the match), so every hit shows.
 
 Options:
   --regex          QUERY is a JavaScript regular expression
@@ -404,7 +412,63 @@ function matcher(
       }
       return false;
     },
+    /** The fields whose values match, each with its first matching string. */
+    fields(event: Record<string, unknown>): Array<[string, string]> {
+      const found: Array<[string, string]> = [];
+      for (const key in event) {
+        if (ENVELOPE.has(key)) continue;
+        let hit: string | undefined;
+        anyString(event[key], (s) => test(s) && (hit = s) !== undefined);
+        if (hit !== undefined) found.push([key, hit]);
+      }
+      return found;
+    },
+    /** Where the match is in a matching string, to cut it around. */
+    at(s: string): number {
+      if (options.regex) {
+        return new RegExp(query, options.ignoreCase ? "iu" : "u").exec(s)
+          ?.index ?? 0;
+      }
+      return Math.max(
+        0,
+        options.ignoreCase
+          ? s.toLowerCase().indexOf(query.toLowerCase())
+          : s.indexOf(query),
+      );
+    },
   };
+}
+
+const PLAIN: Writer = { write() {}, isTerminal: false, color: false };
+
+/**
+ * What a search hit's line leaves out: each matching field whose matching
+ * text the line does not show, as ` field="value"` (a long value cut around
+ * the match), so that every hit shows why it matched.
+ */
+function hiddenMatches(
+  event: SessionLogEvent,
+  match: ReturnType<typeof matcher>,
+): string {
+  const line = formatEvent(event, { out: PLAIN });
+  let context = "";
+  for (
+    const [key, hit] of match.fields(
+      event as unknown as Record<string, unknown>,
+    )
+  ) {
+    if (line.includes(visible(hit))) continue;
+    let value = hit;
+    if (value.length > 120) {
+      const at = match.at(value);
+      const from = Math.max(0, at - 50);
+      // Cut by code units: a surrogate pair cut in two becomes U+FFFD.
+      value = ((from > 0 ? "…" : "") + value.slice(from, from + 120) +
+        (from + 120 < value.length ? "…" : "")).toWellFormed();
+    }
+    context += ` ${visible(key)}=${visible(JSON.stringify(value))}`;
+  }
+  return context;
 }
 
 /** `zig-session search`. */
@@ -426,21 +490,25 @@ export async function search(argv: string[], ctx: Context): Promise<number> {
   const since = sinceFlag === undefined ? undefined : parseSince(sinceFlag);
   let sessions: Array<{ entry: AnySessionEntry; logPath: string }>;
   const sessionFlag = stringFlag(parsed, "session");
+  const warnings = new Warnings(ctx);
   if (sessionFlag !== undefined) {
     sessions = [resolveSession(ctx, { id: sessionFlag, global })];
   } else {
     const scope = scopeOf(ctx, global);
-    sessions = newestFirst(listSessions(scope.list))
+    const logs = new LogFinder(scope, warnings);
+    sessions = newestFirst(
+      listSessions({ ...scope.list, onProblem: warnings.onProblem }),
+    )
       .filter((e) => since === undefined || instant(e.started_at) >= since)
       .flatMap((entry) => {
-        const logPath = locateLog(ctx, { entry, scope });
+        const logPath = logs.find(entry, { exists: true });
         return logPath === undefined ? [] : [{ entry, logPath }];
       });
   }
   const typeNeedles = types.map((t) => `"type":"${t}"`);
   const json = parsed.values.json === true;
   const dim = paint(ctx.out, "dim");
-  const onProblem = warn(ctx);
+  const onProblem = warnings.onProblem;
   const bar = progress(ctx, "searching");
   let matches = 0;
   for (const [i, { entry, logPath }] of sessions.entries()) {
@@ -461,23 +529,34 @@ export async function search(argv: string[], ctx: Context): Promise<number> {
         if (!match.event(event as unknown as Record<string, unknown>)) continue;
         matches++;
         bar.done();
+        if (json) {
+          ctx.out.write(text + "\n");
+          continue;
+        }
+        // What matched but the line leaves out ends its first line.
+        const [head, ...rest] = formatEvent(event, { out: ctx.out }).split(
+          "\n",
+        );
         ctx.out.write(
-          json
-            ? text + "\n"
-            : `${
+          [
+            `${
               dim(visible(`${entry.zig_session_id.slice(0, 8)} #${event.seq}`))
-            } ${formatEvent(event, { out: ctx.out })}\n`,
+            } ${head}${dim(hiddenMatches(event, match))}`,
+            ...rest,
+          ].join("\n") + "\n",
         );
       }
     } catch (error) {
-      onProblem({
-        kind: "malformed_line",
-        path: logPath,
-        message: `Skipped ${logPath}: ${(error as Error).message}`,
-      });
+      warnings.add(
+        error instanceof ZigError && error.kind === "not_found"
+          ? WARNING_KINDS.missingLog
+          : WARNING_KINDS.unreadable,
+        `skipped ${logPath}: ${(error as Error).message}`,
+      );
     }
   }
   bar.done();
+  warnings.summarize();
   if (!json && matches === 0) ctx.err.write("No matches\n");
   return matches > 0 ? 0 : 1;
 }

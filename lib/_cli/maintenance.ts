@@ -8,7 +8,6 @@ import {
   projectDir,
   projectIndexPath,
   rebuildIndex,
-  resolveLogPath,
   sessionStateDetails,
   streamSessionLines,
   summarizeLog,
@@ -28,16 +27,21 @@ import {
   type Context,
   instant,
   intFlag,
-  locateLog,
+  LogFinder,
   newestFirst,
   paint,
   parseCommand,
   parseDuration,
   progress,
+  projectLabel,
   scopeOf,
+  shortTime,
   stringFlag,
+  table,
   visible,
   warn,
+  WARNING_KINDS,
+  Warnings,
 } from "./common.ts";
 // Internal to the package: confinement to the zig home.
 import { assertInsideHome, escapeOf, isSessionId } from "../_confine.ts";
@@ -81,40 +85,50 @@ export function gc(argv: string[], ctx: Context): number {
   const cutoff = olderFlag === undefined ? undefined : BigInt(
     Math.round(Date.now() - parseDuration(olderFlag, "--older-than")),
   ) * 1_000_000n;
-  const scope = scopeOf(ctx, parsed.values.global === true);
-  const sessions = newestFirst(listSessions(scope.list));
+  const global = parsed.values.global === true;
+  const scope = scopeOf(ctx, global);
+  const warnings = new Warnings(ctx);
+  const sessions = newestFirst(
+    listSessions({ ...scope.list, onProblem: warnings.onProblem }),
+  );
+  const logs = new LogFinder(scope, warnings);
   const doomed: Array<
-    { entry: AnySessionEntry; logPath: string; size: number }
+    { entry: AnySessionEntry; logPath: string; size: number | null }
   > = [];
   sessions.forEach((entry, rank) => {
     if (keep !== undefined && rank < keep) return;
     if (!entry.status || !entry.ended_at) return;
     if (cutoff !== undefined && instant(entry.ended_at) >= cutoff) return;
     // An entry leading out of the zig home is skipped, with a warning.
-    const logPath = locateLog(ctx, { entry, scope });
-    if (logPath === undefined) return;
-    let size = 0;
-    try {
-      const summary = summarizeLog(logPath);
-      // The index says ended; the log must agree, or the session may be open.
-      if (summary.last?.type !== "zig_session_ended") return;
-      size = summary.size;
-    } catch (error) {
-      if (!(error instanceof ZigError && error.kind === "not_found")) {
-        throw error;
+    const found = logs.locate(entry);
+    if ("refused" in found) {
+      warnings.add(WARNING_KINDS.elsewhere, `skipped: ${found.refused}`);
+      return;
+    }
+    const { logPath } = found;
+    // A log already gone: its entry goes, nothing to read.
+    let size: number | null = null;
+    if (found.exists) {
+      try {
+        const summary = summarizeLog(logPath);
+        // The index says ended; the log must agree, or the session may be
+        // open.
+        if (summary.last?.type !== "zig_session_ended") return;
+        size = summary.size;
+      } catch (error) {
+        if (!(error instanceof ZigError && error.kind === "not_found")) {
+          throw error;
+        }
       }
     }
     doomed.push({ entry, logPath, size });
   });
-  const bytes = doomed.reduce((sum, d) => sum + d.size, 0);
+  const bytes = doomed.reduce((sum, d) => sum + (d.size ?? 0), 0);
   const mb = (bytes / 1e6).toFixed(1);
   if (!parsed.values.force) {
-    for (const d of doomed) {
-      ctx.out.write(
-        visible(
-          `would remove ${d.entry.zig_session_id}  ${d.entry.workflow_name}  ended ${d.entry.ended_at}`,
-        ) + "\n",
-      );
+    warnings.summarize();
+    if (doomed.length > 0) {
+      ctx.out.write("would remove:\n" + sessionTable(ctx, { doomed, global }));
     }
     ctx.out.write(
       `${doomed.length} session(s), ${mb} MB: dry run, nothing removed (add --force)\n`,
@@ -129,9 +143,11 @@ export function gc(argv: string[], ctx: Context): number {
     const index = scope.list.global
       ? indexOfLayoutLog(d.logPath)
       : scope.indexPath;
-    byIndex.set(index, [...(byIndex.get(index) ?? []), d]);
+    const group = byIndex.get(index);
+    if (group) group.push(d);
+    else byIndex.set(index, [d]);
   }
-  const onProblem = warn(ctx);
+  const onProblem = warnings.onProblem;
   for (const [indexPath, group] of byIndex) {
     updateProjectIndex(indexPath, {
       onProblem,
@@ -141,12 +157,16 @@ export function gc(argv: string[], ctx: Context): number {
         const mine = new Set<string>();
         for (const d of group) {
           try {
-            assertInsideHome(d.logPath, scope.home);
-            Deno.removeSync(d.logPath);
+            // A log found gone needs no removing: only its entry goes.
+            if (d.size !== null) {
+              assertInsideHome(d.logPath, scope.home);
+              Deno.removeSync(d.logPath);
+            }
           } catch (error) {
             if (error instanceof ZigError) {
-              ctx.err.write(
-                `zig-session: warning: skipped: ${error.message}\n`,
+              warnings.add(
+                WARNING_KINDS.elsewhere,
+                `skipped: ${error.message}`,
               );
               continue;
             }
@@ -167,10 +187,52 @@ export function gc(argv: string[], ctx: Context): number {
       index.sessions = index.sessions.filter((e) => !ids.has(e.zig_session_id));
     },
   });
+  warnings.summarize();
   const gone = doomed.filter((d) => ids.has(d.entry.zig_session_id));
-  const goneMb = (gone.reduce((sum, d) => sum + d.size, 0) / 1e6).toFixed(1);
+  const goneMb = (gone.reduce((sum, d) => sum + (d.size ?? 0), 0) / 1e6)
+    .toFixed(1);
+  if (gone.length > 0) {
+    ctx.out.write("removed:\n" + sessionTable(ctx, { doomed: gone, global }));
+  }
   ctx.out.write(`removed ${gone.length} session(s), ${goneMb} MB\n`);
   return 0;
+}
+
+/** A byte count for people: `812 B`, `12.3 kB`, `4.5 MB`. */
+function formatSize(bytes: number | null): string {
+  if (bytes === null) return "gone";
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
+  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1e9).toFixed(1)} GB`;
+}
+
+/** The sessions gc removes (or would), as an aligned table. */
+function sessionTable(
+  ctx: Context,
+  what: {
+    doomed: Array<{ entry: AnySessionEntry; size: number | null }>;
+    global: boolean;
+  },
+): string {
+  const header = [
+    "ID",
+    ...(what.global ? ["PROJECT"] : []),
+    "WORKFLOW",
+    "ENDED (UTC)",
+    "LOG",
+  ];
+  const rows = what.doomed.map(({ entry, size }) =>
+    [
+      entry.zig_session_id,
+      ...(what.global ? [projectLabel(entry)] : []),
+      entry.workflow_name,
+      shortTime(entry.ended_at),
+      formatSize(size),
+    ].map((cell) => visible(cell))
+  );
+  const bold = paint(ctx.out, "bold");
+  return table([header.map(bold), ...rows], [header, ...rows]);
 }
 
 /** Every project index under a zig home, those of sessions outside git included. */
@@ -494,22 +556,6 @@ function repairTorn(check: LogCheck, ctx: Context): void {
   }
 }
 
-/** Why an index entry is not followed, or `undefined` when it may be. */
-function leadsElsewhere(
-  entry: AnySessionEntry,
-  where: { indexPath: string; home: string },
-): string | undefined {
-  try {
-    resolveLogPath(entry, { indexPath: where.indexPath, zigHome: where.home });
-    return undefined;
-  } catch (error) {
-    if (error instanceof ZigError && error.kind === "corrupt") {
-      return error.message;
-    }
-    throw error;
-  }
-}
-
 /**
  * Opens a log to cut its torn tail: only a regular `<id>.jsonl` file with a
  * single link (a hard link would cut another file too), in a `sessions`
@@ -571,12 +617,14 @@ export async function verify(argv: string[], ctx: Context): Promise<number> {
   const bar = progress(ctx, "verifying");
   const repairs: LogCheck[] = [];
   const globalPath = globalIndexPath(home);
+  const warnings = new Warnings(ctx);
   const globalEntries =
-    loadGlobalIndex(globalPath, { onProblem: warn(ctx) }).sessions;
+    loadGlobalIndex(globalPath, { onProblem: warnings.onProblem }).sessions;
   const globalIds = new Set(globalEntries.map((e) => e.zig_session_id));
+  const globalLogs = new LogFinder({ home, indexPath: globalPath }, warnings);
   for (const entry of globalEntries) {
-    const problem = leadsElsewhere(entry, { indexPath: globalPath, home });
-    if (problem) say(globalPath, problem);
+    const found = globalLogs.locate(entry);
+    if ("refused" in found) say(globalPath, found.refused);
   }
   let logs = 0;
   for (const indexPath of indexes) {
@@ -592,12 +640,15 @@ export async function verify(argv: string[], ctx: Context): Promise<number> {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
     files.sort();
-    const index = loadProjectIndex(indexPath, { onProblem: warn(ctx) });
+    const index = loadProjectIndex(indexPath, {
+      onProblem: warnings.onProblem,
+    });
     const entries = new Map(index.sessions.map((e) => [e.zig_session_id, e]));
+    const projectLogs = new LogFinder({ home, indexPath }, warnings);
     for (const entry of index.sessions) {
-      const problem = leadsElsewhere(entry, { indexPath, home });
-      if (!problem) continue;
-      say(indexPath, problem);
+      const found = projectLogs.locate(entry);
+      if (!("refused" in found)) continue;
+      say(indexPath, found.refused);
       entries.delete(entry.zig_session_id);
     }
     for (const [i, logPath] of files.entries()) {
@@ -658,6 +709,7 @@ export async function verify(argv: string[], ctx: Context): Promise<number> {
       );
     }
   }
+  warnings.summarize();
   if (parsed.values.repair && bad > 0) {
     for (const check of repairs) repairTorn(check, ctx);
     for (const indexPath of indexes) rebuildIndex(indexPath);

@@ -1,5 +1,9 @@
 // `stats` and `wait`: how workflows and steps fare, and waiting for sessions.
-import { followSessionEvents, streamSessionLines } from "../../mod.ts";
+import {
+  followSessionEvents,
+  streamSessionLines,
+  ZigError,
+} from "../../mod.ts";
 import type { SessionLogEvent } from "../../mod.ts";
 import {
   type CommandSpec,
@@ -8,12 +12,14 @@ import {
   type FoundSession,
   instant,
   listFlag,
+  LogFinder,
   paint,
   parseCommand,
   parseDuration,
   parseSince,
   progress,
   resolveSession,
+  scopeOf,
   type SessionState,
   sessionState,
   stringFlag,
@@ -21,6 +27,8 @@ import {
   UsageError,
   visible,
   warn,
+  WARNING_KINDS,
+  Warnings,
 } from "./common.ts";
 import { listed } from "./query.ts";
 
@@ -31,10 +39,14 @@ export const STATS: CommandSpec = {
   usage:
     "Usage: zig-session stats [--workflow W]... [--since D] [--global] [--json]",
   details:
-    `Workflows are counted from the index; steps from the logs (attempts that
-failed count as failures; durations of completed steps come from
-step_completed, of failed ones from step_started to step_failed). Running
-sessions are left out of durations and failure rates.`,
+    `Workflows are counted from the index; steps from the logs, per workflow
+(a step is named workflow/step: steps of different workflows are never
+counted together). Attempts that failed count as failures; durations of
+completed steps come from step_completed, of failed ones from step_started to
+step_failed. A session's duration runs from its started_at to its end, as in
+list and show. Running sessions are left out of durations and failure rates.
+Sessions whose logs are gone count in the workflows, not in the steps; a few
+are named, then how many there were and what fixes it.`,
   options: {
     workflow: { type: "string", multiple: true },
     since: { type: "string" },
@@ -76,14 +88,18 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
   const parsed = parseCommand(STATS, { argv, ctx });
   if (!parsed) return 0;
   const since = stringFlag(parsed, "since");
+  const global = parsed.values.global === true;
+  const warnings = new Warnings(ctx);
   const sessions = listed(ctx, {
-    global: parsed.values.global === true,
+    global,
     workflows: listFlag(parsed, "workflow"),
     since: since === undefined ? undefined : parseSince(since),
+    warnings,
   });
   const workflows = new Map<string, Tally>();
   const steps = new Map<string, Tally & { workflow: string; step: string }>();
-  const onProblem = warn(ctx);
+  const onProblem = warnings.onProblem;
+  const logs = new LogFinder(scopeOf(ctx, global), warnings);
   const bar = progress(ctx, "reading logs");
   for (const [i, s] of sessions.entries()) {
     bar.tick(i, sessions.length);
@@ -97,9 +113,12 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
       if (s.durationMs !== null) w.durations.push(s.durationMs);
     }
     const started = new Map<string, string>();
+    // Only the steps need the log: one that is gone is counted, not read.
+    const logPath = logs.find(s.entry, { exists: true });
+    if (logPath === undefined) continue;
     try {
       for await (
-        const { text } of streamSessionLines(s.logPath, { onProblem })
+        const { text } of streamSessionLines(logPath, { onProblem })
       ) {
         if (!text.includes('"type":"step_')) continue;
         if (text.includes('"type":"step_output"')) continue;
@@ -134,23 +153,26 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
         }
       }
     } catch (error) {
-      onProblem({
-        kind: "malformed_line",
-        path: s.logPath,
-        message: `Skipped ${s.logPath}: ${(error as Error).message}`,
-      });
+      warnings.add(
+        error instanceof ZigError && error.kind === "not_found"
+          ? WARNING_KINDS.missingLog
+          : WARNING_KINDS.unreadable,
+        `skipped ${logPath}: ${(error as Error).message}`,
+      );
     }
   }
   bar.done();
+  warnings.summarize();
   const workflowRows = [...workflows].map(([workflow, t]) => ({
     workflow,
     ...figures(t),
   }));
-  const stepRows = [...steps.values()].map((t) => ({
-    workflow: t.workflow,
-    step: t.step,
-    ...figures(t),
-  }));
+  // Each workflow's steps together, in the order of the workflows.
+  const order = [...workflows.keys()];
+  const stepRows = [...steps.values()]
+    .map((t, i) => ({ t, i, w: order.indexOf(t.workflow) }))
+    .sort((a, b) => a.w - b.w || a.i - b.i)
+    .map(({ t }) => ({ workflow: t.workflow, step: t.step, ...figures(t) }));
   if (parsed.values.json) {
     ctx.out.write(
       JSON.stringify({ workflows: workflowRows, steps: stepRows }, null, 2) +
@@ -179,12 +201,11 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
   ]);
   ctx.out.write(table([wHeader.map(bold), ...wRows], [wHeader, ...wRows]));
   if (stepRows.length > 0) {
-    const sHeader = ["WORKFLOW", "STEP", "RUNS", "FAILED", "MEDIAN", "P95"];
+    const sHeader = ["WORKFLOW/STEP", "RUNS", "FAILED", "MEDIAN", "P95"];
     const sRows = stepRows.map((
       r,
     ) => [
-      visible(r.workflow),
-      visible(String(r.step)),
+      visible(`${r.workflow}/${r.step}`),
       String(r.runs),
       rate(r.failure_rate),
       ms(r.median_ms),

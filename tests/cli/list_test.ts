@@ -423,3 +423,125 @@ Deno.test({
     }
   },
 });
+
+/** A clock `minutes` behind this machine's. */
+function minutesBehind(minutes: number): () => string {
+  return () =>
+    formatTimestamp(BigInt(Date.now() - minutes * 60_000) * 1_000_000n);
+}
+
+Deno.test("list --global has a PROJECT column, so two projects' sessions look different", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const other = join(tmp.path, "shop");
+  Deno.mkdirSync(join(other, ".git"), { recursive: true });
+  for (const [cwd, name] of [[w.repo, "build"], [other, "build"]]) {
+    SessionWriter.create({
+      zigHome: w.home,
+      cwd,
+      workflowName: name,
+      workflowPath: "w",
+      tierCount: 1,
+    }).ended("success");
+  }
+  // Outside any repository: kept in the zig home itself.
+  SessionWriter.create({
+    zigHome: w.home,
+    cwd: tmp.path,
+    workflowName: "loose",
+    workflowPath: "w",
+    tierCount: 1,
+  }).ended("success");
+  const r = await runCli(["list", "--global"], w.opts);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assert.match(lines[0], /^ID\s+PROJECT\s+WORKFLOW\s+STATUS\s+STARTED/);
+  // The project folder's name (the repository's path, / written -), its
+  // end when long: the end names the repository.
+  const project = (path: string) => {
+    const name = path.replace(/^\//, "").replaceAll("/", "-");
+    return name.length > 32 ? "…" + name.slice(-31) : name;
+  };
+  const rows = lines.slice(1).map((line) => line.split(/\s{2,}/)[1]);
+  assert.deepEqual(
+    rows.sort(),
+    [project(other), project(w.repo), "-"].sort(),
+  );
+  // A project's own list needs no such column.
+  assert.doesNotMatch((await runCli(["list"], w.opts)).stdout, /PROJECT/);
+});
+
+Deno.test("list and show: relative start times on a terminal; UTC with --utc, in --json and in a pipe", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const writer = SessionWriter.create({
+    zigHome: w.home,
+    cwd: w.repo,
+    workflowName: "timed",
+    workflowPath: "w",
+    tierCount: 1,
+    clock: minutesBehind(3),
+  });
+  writer.ended("success");
+  const utc = writer.sessionId && JSON.parse(
+    (await runCli(["list", "--json"], w.opts)).stdout,
+  )[0].started_at;
+  const absolute = utc.slice(0, 10) + " " + utc.slice(11, 19);
+  const terminal = { ...w.opts, terminal: true };
+
+  const onTerminal = await runCli(["list"], terminal);
+  assert.match(
+    onTerminal.stdout,
+    /^ID\s+WORKFLOW\s+STATUS\s+STARTED\s+DURATION$/m,
+  );
+  assert.match(onTerminal.stdout, /\s3 min ago\s/);
+  assert.ok(!onTerminal.stdout.includes(absolute), onTerminal.stdout);
+  for (
+    const [args, options] of [
+      [["list", "--utc"], terminal],
+      [["list"], w.opts], // a pipe
+    ] as const
+  ) {
+    const r = await runCli([...args], options);
+    assert.match(r.stdout, /STARTED \(UTC\)/, args.join(" "));
+    assert.ok(r.stdout.includes(absolute), r.stdout);
+    assert.doesNotMatch(r.stdout, /ago/);
+  }
+  const json = await runCli(["list", "--json"], terminal);
+  assert.equal(JSON.parse(json.stdout)[0].started_at, utc);
+
+  const show = await runCli(["show", writer.sessionId], terminal);
+  assert.match(
+    show.stdout,
+    new RegExp(`started   3 min ago  \\(${absolute} UTC\\)`),
+  );
+  const showUtc = await runCli(["show", writer.sessionId, "--utc"], terminal);
+  assert.match(showUtc.stdout, new RegExp(`started   ${absolute} UTC\n`));
+  const showPipe = await runCli(["show", writer.sessionId], w.opts);
+  assert.match(showPipe.stdout, new RegExp(`started   ${absolute} UTC\n`));
+});
+
+Deno.test("list prints its table in a pipe too, as the README says: colors alone are for terminals", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  SessionWriter.create({
+    zigHome: w.home,
+    cwd: w.repo,
+    workflowName: "piped",
+    workflowPath: "w",
+    tierCount: 1,
+  }).ended("success");
+  const piped = await cliProcess(["list"], w.opts);
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.match(
+    piped.stdout,
+    /^ID\s+WORKFLOW\s+STATUS\s+STARTED \(UTC\)\s+DURATION\n/,
+  );
+  assert.match(piped.stdout, /\npiped\s{2,}|\s{2}piped\s{2,}success/);
+  assert.deepEqual(controlsIn(piped.stdout), [], "no color codes in a pipe");
+  const readme = Deno.readTextFileSync(
+    new URL("../../README.md", import.meta.url),
+  );
+  assert.doesNotMatch(readme, /tables and colors appear only on a terminal/);
+  assert.match(readme, /Tables are the same on a terminal\s+and in a pipe/);
+});
