@@ -225,10 +225,12 @@ export interface GlobalSessionIndex {
 export interface SessionProblem {
   /**
    * What was found: a final line without its newline (`torn_line`), a line
-   * that is not a valid event (`malformed_line`), or an index that did not
-   * parse and was moved aside (`corrupt_index`).
+   * that is not a valid event (`malformed_line`), a line holding bytes that
+   * are not UTF-8 (`invalid_utf8`: still read, with U+FFFD in their place,
+   * but zig cannot read the log), or an index that did not parse and was
+   * moved aside (`corrupt_index`).
    */
-  kind: "torn_line" | "malformed_line" | "corrupt_index";
+  kind: "torn_line" | "malformed_line" | "invalid_utf8" | "corrupt_index";
   /** The file at fault. */
   path: string;
   /** Line number (from 1) of the bad line, for line problems. */

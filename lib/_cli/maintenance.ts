@@ -271,6 +271,10 @@ async function checkLog(logPath: string): Promise<LogCheck> {
         `line ${p.line}: torn (no newline: a write cut short)`,
       );
       check.tornAt = p.offset;
+    } else if (p.kind === "invalid_utf8") {
+      check.problems.push(
+        `line ${p.line}: bytes that are not UTF-8 (zig cannot read the log)`,
+      );
     }
   }
   if (first) check.problems.push("empty log");
