@@ -9,7 +9,7 @@ import { ZigError } from "./error.ts";
 import { ensureDirSync, fsError } from "./_fs.ts";
 import { normalizeKind, serializeEvent } from "./_event_json.ts";
 import { putIndexEntry, stampIndexEntry } from "./_index_file.ts";
-import { lastEventOfFile } from "./_log_summary.ts";
+import { firstEvent, lastEventOfFile } from "./_log_summary.ts";
 import { summarizeLog } from "./log_summary.ts";
 import { reportProblem } from "./_problems.ts";
 import {
@@ -302,10 +302,12 @@ export class SessionWriter {
     }
     let first: Record<string, unknown> | undefined;
     try {
-      first = summarizeLog(logPath).first;
+      // Only the first line: the last may be long, and the first append
+      // reads the tail anyway.
+      first = firstEvent(file, file.statSync().size);
     } catch (error) {
       file.close();
-      throw error;
+      throw fsError(error, { action: "read the session log", path: logPath });
     }
     if (
       first?.type !== "zig_session_started" ||
