@@ -197,7 +197,7 @@ export const VERIFY: CommandSpec = {
   summary: "check every log and the indexes against the logs",
   usage: "Usage: zig-session verify [--global] [--repair]",
   details:
-    `Checks each log: every line parses, seq runs 1, 2, 3... with no gap, no torn
+    `Checks each log: every line parses and is UTF-8, seq runs 1, 2, 3... with no gap, no torn
 last line, a zig_session_started first and a zig_session_ended last (unless
 the session is still running); and each index against the logs. Exits 1 if
 anything is wrong.
