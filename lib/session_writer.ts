@@ -16,7 +16,7 @@ import {
   putIndexEntry,
   stampIndexEntry,
 } from "./_index_file.ts";
-import { lastEventOfFile } from "./_log_summary.ts";
+import { firstEvent, lastEventOfFile } from "./_log_summary.ts";
 import { summarizeLog } from "./log_summary.ts";
 import { reportProblem } from "./_problems.ts";
 import {
@@ -361,12 +361,14 @@ export class SessionWriter {
       });
     }
     let first: Record<string, unknown> | undefined;
-    let last: Record<string, unknown> | undefined;
+    let ended: string | undefined;
     try {
-      ({ first, last } = summarizeLog(logPath));
+      // Only the first line and the tail: the last line may be long.
+      first = firstEvent(file, file.statSync().size);
+      ended = lastEventOfFile(file, logPath).ended;
     } catch (error) {
       file.close();
-      throw error;
+      throw fsError(error, { action: "read the session log", path: logPath });
     }
     if (
       first?.type !== "zig_session_started" ||
@@ -379,9 +381,9 @@ export class SessionWriter {
       );
     }
     const sessionId = first.zig_session_id;
-    if (last?.type === "zig_session_ended") {
+    if (ended !== undefined) {
       file.close();
-      throw endedError({ sessionId, logPath }, String(last.status));
+      throw endedError({ sessionId, logPath }, ended);
     }
     const writer = new SessionWriter({
       sessionId,

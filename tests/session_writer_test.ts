@@ -14,6 +14,7 @@ import {
 } from "../mod.ts";
 import type { SessionProblem } from "../mod.ts";
 import {
+  appendLongEvent,
   FIXTURE_HOME,
   FIXTURE_HOME_PATH,
   lines,
@@ -449,6 +450,36 @@ Deno.test("attaching after a torn line ends it with a newline and reports it", a
     "malformed_line",
     3,
   ]]);
+});
+
+Deno.test("a torn line longer than a read is reported where it starts", async () => {
+  using tmp = tempDir();
+  const w = testWriter(tmp.path);
+  w.heartbeat();
+  w.close();
+  const start = Deno.statSync(w.logPath).size;
+  appendLongEvent(w.logPath, {
+    seq: 3,
+    sessionId: w.sessionId,
+    fill: 3 << 20,
+    after: ',"cut short":[', // no valid event: a write cut short
+    newline: false,
+  });
+  const problems: SessionProblem[] = [];
+  const a = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: w.logPath,
+    onProblem: (p) => problems.push(p),
+  });
+  assert.equal(a.heartbeat(), 3);
+  a.close();
+  assert.deepEqual(problems.map((p) => [p.kind, p.offset]), [[
+    "torn_line",
+    start,
+  ]]);
+  assert.match(problems[0].message, new RegExp(`torn line at byte ${start}:`));
+  const events = await readSessionEvents(w.logPath, { onProblem: () => {} });
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3]);
 });
 
 Deno.test("4 processes x 25 sessions in one project: every session in both indexes", async () => {

@@ -307,7 +307,7 @@ export const VERIFY: CommandSpec = {
   summary: "check every log and the indexes against the logs",
   usage: "Usage: zig-session verify [--global] [--repair]",
   details:
-    `Checks each log: every line parses, seq runs 1, 2, 3... with no gap, no torn
+    `Checks each log: every line parses and is UTF-8, seq runs 1, 2, 3... with no gap, no torn
 last line, a zig_session_started first and a zig_session_ended last (unless
 the session is still running) with nothing after it; and each index against
 the logs. Exits 1 if anything is wrong.
@@ -393,6 +393,10 @@ async function checkLog(logPath: string): Promise<LogCheck> {
         `line ${p.line}: torn (no newline: a write cut short)`,
       );
       check.tornAt = p.offset;
+    } else if (p.kind === "invalid_utf8") {
+      check.problems.push(
+        `line ${p.line}: bytes that are not UTF-8 (zig cannot read the log)`,
+      );
     }
   }
   if (first) check.problems.push("empty log");
