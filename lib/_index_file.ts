@@ -746,13 +746,16 @@ function pendingIds(indexPath: string, names?: readonly string[]): string[] {
 
 /**
  * Where the log of a pending session is: beside a project index by the
- * layout; for the global index, wherever the layout has it under the zig
+ * layout, unless a link leads that out of the zig home; for the global index, wherever the layout has it under the zig
  * home (never elsewhere).
  */
 function pendingLog(indexPath: string, id: string): string | undefined {
   const file = `${id}.jsonl`;
   if (scopeOf(indexPath) === "project") {
-    return join(dirname(indexPath), "sessions", file);
+    const log = join(dirname(indexPath), "sessions", file);
+    return escapeOf(log, homeOfIndex(indexPath)) === undefined
+      ? log
+      : undefined;
   }
   return findLogInLayout(dirname(indexPath), file);
 }
