@@ -97,9 +97,13 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
       if (s.durationMs !== null) w.durations.push(s.durationMs);
     }
     const started = new Map<string, string>();
+    // An entry that leads out of the zig home has no log to read: the
+    // error naming it is reported below, the session still counted.
+    let logPath = s.entry.log_path;
     try {
+      logPath = s.logPath;
       for await (
-        const { text } of streamSessionLines(s.logPath, { onProblem })
+        const { text } of streamSessionLines(logPath, { onProblem })
       ) {
         if (!text.includes('"type":"step_')) continue;
         if (text.includes('"type":"step_output"')) continue;
@@ -136,8 +140,8 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
     } catch (error) {
       onProblem({
         kind: "malformed_line",
-        path: s.logPath,
-        message: `Skipped ${s.logPath}: ${(error as Error).message}`,
+        path: logPath,
+        message: `Skipped ${logPath}: ${(error as Error).message}`,
       });
     }
   }
