@@ -14,7 +14,12 @@ import {
   writeTempSync,
 } from "./_fs.ts";
 import { summarizeLog } from "./log_summary.ts";
-import { assertInsideHome, escapeOf, homeOfIndex } from "./_confine.ts";
+import {
+  assertInsideHome,
+  escapeOf,
+  homeOfIndex,
+  layoutOf,
+} from "./_confine.ts";
 import { reportProblem } from "./_problems.ts";
 import { compareTimestamps } from "./timestamp.ts";
 import type {
@@ -658,6 +663,65 @@ export function buildIndex(
   }
   sessions.sort((a, b) => compareTimestamps(a.started_at, b.started_at));
   return { sessions };
+}
+
+/**
+ * Under the index's lock, before a rebuild replaces it: the index as it is,
+ * or `undefined` when there is none or it does not parse; then its bytes are
+ * kept aside first, as every recovery does (never overwritten).
+ */
+export function indexBeforeRebuild(
+  path: string,
+  options: { scope: Scope; onProblem?: ProblemHandler },
+): AnyIndex | undefined {
+  const text = readIndexFile(path).text;
+  if (text === undefined) return undefined;
+  const parsed = parseIndex(text, options.scope);
+  if (parsed.index) return parsed.index;
+  const aside = keepAside(path, parsed.error!);
+  reportProblem(options.onProblem, {
+    kind: "corrupt_index",
+    path,
+    movedTo: aside.path,
+    message:
+      `The index ${path} did not parse (${parsed.error}): kept its bytes in ${aside.path} and rebuilt it from the logs`,
+  });
+  return undefined;
+}
+
+/**
+ * Keeps in a rebuilt index the entries of the old one that the logs could
+ * not give (a log whose first line is damaged) while the log is still where
+ * the layout puts it, inside the zig home: a rebuild never drops a session
+ * whose log is there. Entries that lead elsewhere are not kept.
+ */
+export function keepUnlisted(
+  index: AnyIndex,
+  options: { old: AnyIndex | undefined; path: string },
+): void {
+  if (!options.old) return;
+  const home = homeOfIndex(options.path);
+  const listed = new Set(index.sessions.map((e) => e.zig_session_id));
+  let kept = false;
+  for (const entry of options.old.sessions) {
+    if (listed.has(entry.zig_session_id)) continue;
+    let log: string;
+    try {
+      log = layoutOf(entry, { home, indexPath: options.path }).logPath;
+      if (!Deno.lstatSync(log).isFile) continue;
+    } catch {
+      continue; // leads elsewhere, or gone
+    }
+    if (escapeOf(log, home) !== undefined) continue;
+    index.sessions.push(entry);
+    listed.add(entry.zig_session_id);
+    kept = true;
+  }
+  if (kept) {
+    index.sessions.sort((a, b) =>
+      compareTimestamps(a.started_at, b.started_at)
+    );
+  }
 }
 
 /** Adds or replaces one session's entry. */
