@@ -440,3 +440,30 @@ Deno.test("a rebuild keeps the entry of a session whose log is still there but w
     assert.equal(index.sessions.length, 2);
   }
 });
+
+Deno.test("an index with bytes that are not UTF-8 is corrupt: kept aside byte for byte, never rewritten with U+FFFD", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: "/p",
+    workflowName: "caf",
+    workflowPath: "c",
+    tierCount: 1,
+  });
+  w.ended("success", 1);
+  const path = projectIndexPath(join(home, "projects", "p"));
+  const text = Deno.readTextFileSync(path);
+  const at = new TextEncoder().encode(text.slice(0, text.indexOf('"caf"') + 4))
+    .length;
+  const bytes = new TextEncoder().encode(text.replace('"caf"', '"caf?"'));
+  bytes[at] = 0xe9; // Latin-1 é: zig cannot read this index
+  Deno.writeFileSync(path, bytes);
+  const problems: SessionProblem[] = [];
+  const index = loadProjectIndex(path, { onProblem: (p) => problems.push(p) });
+  assert.deepEqual(problems.map((p) => p.kind), ["corrupt_index"]);
+  assert.match(problems[0].message, /not valid UTF-8 \(byte \d+\)/);
+  assert.deepEqual(Deno.readFileSync(problems[0].movedTo!), bytes);
+  assert.deepEqual(index.sessions.map((e) => e.workflow_name), ["caf"]);
+  new TextDecoder("utf-8", { fatal: true }).decode(Deno.readFileSync(path));
+});
