@@ -333,6 +333,18 @@ interface LogCheck {
   last?: Record<string, unknown>;
 }
 
+/** A `\uD800`–`\uDFFF` escape: only such text can hold a lone surrogate. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+
+/** Whether every string and key in a parsed value is well-formed UTF-16. */
+function wellFormed(value: unknown): boolean {
+  if (typeof value === "string") return value.isWellFormed();
+  if (value === null || typeof value !== "object") return true;
+  return Object.entries(value).every(([key, item]) =>
+    key.isWellFormed() && wellFormed(item)
+  );
+}
+
 async function checkLog(logPath: string): Promise<LogCheck> {
   const check: LogCheck = { logPath, problems: [] };
   const lineProblems: SessionProblem[] = [];
@@ -358,6 +370,11 @@ async function checkLog(logPath: string): Promise<LogCheck> {
     if (typeof event?.seq !== "number" || typeof event.type !== "string") {
       check.problems.push(`line ${line}: not an event`);
       continue;
+    }
+    if (SURROGATE_ESCAPE.test(text) && !wellFormed(event)) {
+      check.problems.push(
+        `line ${line}: a lone surrogate (half of a character), which zig cannot read (the log is rejected whole)`,
+      );
     }
     if (first && event.type !== "zig_session_started") {
       check.problems.push(

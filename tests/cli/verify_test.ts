@@ -318,3 +318,35 @@ Deno.test("verify: bytes that are not UTF-8 are reported with their line", async
   );
   assert.match(r.stdout, /1 problem\(s\) in 1 log\(s\)/);
 });
+
+Deno.test("verify: a lone surrogate escape (half an emoji, as older writers left) is reported with its line", async () => {
+  using tmp = tempDir();
+  const { home, repo, opts } = workspace(tmp.path);
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: repo,
+    workflowName: "half",
+    workflowPath: "w.zwf",
+    tierCount: 1,
+  });
+  w.stepOutput({
+    stepName: "s",
+    stream: "stdout",
+    line: "a \ud83d\ude00 MARK",
+  });
+  w.stepOutput({ stepName: "s", stream: "stdout", line: "a \\ud83d kept" });
+  w.ended("success", 1);
+  const clean = await runCli(["verify"], opts);
+  assert.equal(clean.code, 0, clean.stdout);
+  // What a writer cutting inside the emoji wrote: valid JSON, valid UTF-8,
+  // and still a log zig rejects whole ("unexpected end of hex escape").
+  const text = Deno.readTextFileSync(w.logPath);
+  Deno.writeTextFileSync(w.logPath, text.replace("MARK", "\\ud83d"));
+  const r = await runCli(["verify"], opts);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(
+    r.stdout,
+    /✗ .*\.jsonl: line 2: a lone surrogate \(half of a character\), which zig cannot read/,
+  );
+  assert.match(r.stdout, /1 problem\(s\) in 1 log\(s\)/);
+});
