@@ -331,7 +331,7 @@ Deno.test("a session id that is taken is refused, the existing log untouched", (
 
 Deno.test("session ids name no other file: no separator, no leading dot, no ..", () => {
   using tmp = tempDir();
-  for (const id of ["..", ".", ".hidden", "a/b", "a\\b", ""]) {
+  for (const id of ["..", ".", ".hidden", "a/b", "a\\b", "", "a".repeat(201)]) {
     assert.throws(
       () =>
         SessionWriter.create({
@@ -345,7 +345,7 @@ Deno.test("session ids name no other file: no separator, no leading dot, no ..",
       (e: unknown) =>
         e instanceof ZigError &&
         e.message ===
-          `Invalid session id "${id}": use letters, digits, ".", "_" and "-" only, not starting with "."`,
+          `Invalid session id "${id}": use letters, digits, ".", "_" and "-" only, not starting with ".", at most 200 characters`,
       id,
     );
   }
