@@ -344,12 +344,16 @@ export class SessionWriter {
    * @param options The log, the zig home and the clock.
    * @returns A writer that appends to the session.
    * @throws {ZigError} `not_found` when the log does not exist, `corrupt`
-   * when its first line is no `zig_session_started` event, `io` when the
-   * session has already ended.
+   * when it lies outside the zig home (after resolving symbolic links) or its
+   * first line is no `zig_session_started` event, `io` when the session has
+   * already ended.
    */
   static attach(options: AttachOptions): SessionWriter {
     const logPath = options.logPath;
     const home = zigHome(options);
+    // Its end stamps the indexes the layout puts beside it: they must be
+    // the zig home's too.
+    assertInsideHome(logPath, home);
     let file: Deno.FsFile;
     try {
       file = Deno.openSync(logPath, { read: true, append: true });

@@ -1038,3 +1038,27 @@ Deno.test("a session whose log and entries were removed before its end was stamp
   assert.deepEqual(loadProjectIndex(project).sessions, []);
   assert.deepEqual(loadGlobalIndex(globalIndexPath(tmp.path)).sessions, []);
 });
+
+Deno.test("attaching to a log outside the zig home is refused: nothing is created beside it", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const w = testWriter(home);
+  const outside = join(tmp.path, "elsewhere", "logs", "sessions");
+  Deno.mkdirSync(outside, { recursive: true });
+  const copy = join(outside, `${w.sessionId}.jsonl`);
+  Deno.copyFileSync(w.logPath, copy);
+  assert.throws(
+    () => SessionWriter.attach({ zigHome: home, logPath: copy }),
+    (e: unknown) =>
+      e instanceof ZigError && e.kind === "corrupt" &&
+      e.message.includes("outside the zig home"),
+  );
+  // Its end would have stamped elsewhere/logs/index.json, under a lock there.
+  assert.deepEqual(
+    [...Deno.readDirSync(join(tmp.path, "elsewhere", "logs"))].map((e) =>
+      e.name
+    ),
+    ["sessions"],
+  );
+  assert.equal(Deno.readTextFileSync(copy), Deno.readTextFileSync(w.logPath));
+});
