@@ -6,12 +6,16 @@ import { basename, dirname, join, resolve, sep } from "node:path";
 import { ZigError } from "./error.ts";
 import { fsError } from "./_fs.ts";
 
-/** Letters, digits, `.`, `_` and `-`, not starting with `.`: no separators, no `..`. */
-const SESSION_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+/**
+ * Letters, digits, `.`, `_` and `-`, not starting with `.`: no separators, no
+ * `..`; at most 200 characters, so that `<id>.jsonl` and the names beside the
+ * index (`index.json.pending-<id>`) fit the 255 bytes a file name may have.
+ */
+const SESSION_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
 
 /** What a valid session id looks like, for error messages. */
 export const SESSION_ID_RULE =
-  'use letters, digits, ".", "_" and "-" only, not starting with "."';
+  'use letters, digits, ".", "_" and "-" only, not starting with ".", at most 200 characters';
 
 /** Whether `id` can name a session: it names no other path than `<id>.jsonl`. */
 export function isSessionId(id: unknown): id is string {

@@ -7,14 +7,18 @@ import {
   fsError,
   listNamesSync,
   readRangeSync,
-  readTextIfExistsSync,
   removeStaleTempsSync,
   replaceFileSync,
   withLockSync,
   writeTempSync,
 } from "./_fs.ts";
 import { summarizeLog } from "./log_summary.ts";
-import { assertInsideHome, escapeOf, homeOfIndex } from "./_confine.ts";
+import {
+  assertInsideHome,
+  escapeOf,
+  homeOfIndex,
+  layoutOf,
+} from "./_confine.ts";
 import { reportProblem } from "./_problems.ts";
 import { compareTimestamps } from "./timestamp.ts";
 import type {
@@ -92,6 +96,31 @@ function invalidReason(value: unknown, scope: Scope): string | undefined {
   return undefined;
 }
 
+/** The offset of the first byte that makes `bytes` invalid UTF-8. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let lo = 0;
+  let hi = bytes.length;
+  // The longest valid prefix, by bisection (a cut inside a character counts
+  // as invalid, which at most moves the answer back by 3 bytes).
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    try {
+      strictDecoder.decode(bytes.subarray(0, mid));
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+/** Parses an index file as read; no text is an empty index. */
+function parseFile(file: IndexFile, scope: Scope) {
+  return file.invalid !== undefined
+    ? { error: file.invalid }
+    : parseIndex(file.text ?? "", scope);
+}
+
 /** Parses index text; `undefined` text is an empty index. */
 function parseIndex(
   text: string,
@@ -123,8 +152,23 @@ function identityOf(info: Deno.FileInfo): string {
   return `${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`;
 }
 
-/** The text of an index file, and whether it is still what we last wrote. */
-function readIndexFile(path: string): { text?: string; ours: boolean } {
+/** An index file as read. */
+interface IndexFile {
+  text?: string;
+  /** Whether it is still what this process last wrote. */
+  ours: boolean;
+  /** Why the text is not what the file holds: invalid UTF-8, which zig cannot read. */
+  invalid?: string;
+}
+
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The text of an index file, and whether it is still what we last wrote.
+ * Bytes that are not UTF-8 make it corrupt (zig reads no such index), so that
+ * they are kept aside, never rewritten as U+FFFD.
+ */
+function readIndexFile(path: string): IndexFile {
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path, { read: true });
@@ -135,8 +179,17 @@ function readIndexFile(path: string): { text?: string; ours: boolean } {
   try {
     const info = file.statSync();
     const bytes = readRangeSync(file, { position: 0, length: info.size });
-    const text = new TextDecoder().decode(bytes);
-    return { text, ours: ourWrites.get(path) === identityOf(info) };
+    const ours = ourWrites.get(path) === identityOf(info);
+    try {
+      return { text: strictDecoder.decode(bytes), ours };
+    } catch {
+      const at = firstInvalidUtf8(bytes);
+      return {
+        text: new TextDecoder().decode(bytes),
+        ours: false,
+        invalid: `it is not valid UTF-8 (byte ${at}), which zig cannot read`,
+      };
+    }
   } catch (error) {
     throw fsError(error, { action: "read the index", path });
   } finally {
@@ -214,13 +267,14 @@ function readLocked(
   options: {
     scope: Scope;
     onProblem: ProblemHandler | undefined;
-    file?: { text?: string };
+    file?: IndexFile;
   },
 ): { index: AnyIndex; text?: string } {
   const { scope, onProblem } = options;
-  const text = (options.file ?? readIndexFile(path)).text;
+  const file = options.file ?? readIndexFile(path);
+  const text = file.text;
   if (text === undefined) return { index: { sessions: [] } };
-  const parsed = parseIndex(text, scope);
+  const parsed = parseFile(file, scope);
   if (parsed.index) return { index: parsed.index, text };
   const aside = keepAside(path, parsed.error!);
   let index: AnyIndex;
@@ -328,9 +382,9 @@ export function loadIndex(
 ) {
   const { scope } = options;
   assertInsideHome(path, homeOfIndex(path));
-  const text = readTextIfExistsSync(path);
-  if (text === undefined) return { sessions: [] };
-  const parsed = parseIndex(text, scope);
+  const file = readIndexFile(path);
+  if (file.text === undefined) return { sessions: [] };
+  const parsed = parseFile(file, scope);
   if (parsed.index) return parsed.index;
   // Corrupt: recover under the lock (another process may have done it).
   return withLockSync(
@@ -660,6 +714,65 @@ export function buildIndex(
   return { sessions };
 }
 
+/**
+ * Under the index's lock, before a rebuild replaces it: the index as it is,
+ * or `undefined` when there is none or it does not parse; then its bytes are
+ * kept aside first, as every recovery does (never overwritten).
+ */
+export function indexBeforeRebuild(
+  path: string,
+  options: { scope: Scope; onProblem?: ProblemHandler },
+): AnyIndex | undefined {
+  const file = readIndexFile(path);
+  if (file.text === undefined) return undefined;
+  const parsed = parseFile(file, options.scope);
+  if (parsed.index) return parsed.index;
+  const aside = keepAside(path, parsed.error!);
+  reportProblem(options.onProblem, {
+    kind: "corrupt_index",
+    path,
+    movedTo: aside.path,
+    message:
+      `The index ${path} did not parse (${parsed.error}): kept its bytes in ${aside.path} and rebuilt it from the logs`,
+  });
+  return undefined;
+}
+
+/**
+ * Keeps in a rebuilt index the entries of the old one that the logs could
+ * not give (a log whose first line is damaged) while the log is still where
+ * the layout puts it, inside the zig home: a rebuild never drops a session
+ * whose log is there. Entries that lead elsewhere are not kept.
+ */
+export function keepUnlisted(
+  index: AnyIndex,
+  options: { old: AnyIndex | undefined; path: string },
+): void {
+  if (!options.old) return;
+  const home = homeOfIndex(options.path);
+  const listed = new Set(index.sessions.map((e) => e.zig_session_id));
+  let kept = false;
+  for (const entry of options.old.sessions) {
+    if (listed.has(entry.zig_session_id)) continue;
+    let log: string;
+    try {
+      log = layoutOf(entry, { home, indexPath: options.path }).logPath;
+      if (!Deno.lstatSync(log).isFile) continue;
+    } catch {
+      continue; // leads elsewhere, or gone
+    }
+    if (escapeOf(log, home) !== undefined) continue;
+    index.sessions.push(entry);
+    listed.add(entry.zig_session_id);
+    kept = true;
+  }
+  if (kept) {
+    index.sessions.sort((a, b) =>
+      compareTimestamps(a.started_at, b.started_at)
+    );
+  }
+}
+
 /** Adds or replaces one session's entry. */
 export function putIndexEntry(
   path: string,
@@ -746,13 +859,16 @@ function pendingIds(indexPath: string, names?: readonly string[]): string[] {
 
 /**
  * Where the log of a pending session is: beside a project index by the
- * layout; for the global index, wherever the layout has it under the zig
+ * layout, unless a link leads that out of the zig home; for the global index, wherever the layout has it under the zig
  * home (never elsewhere).
  */
 function pendingLog(indexPath: string, id: string): string | undefined {
   const file = `${id}.jsonl`;
   if (scopeOf(indexPath) === "project") {
-    return join(dirname(indexPath), "sessions", file);
+    const log = join(dirname(indexPath), "sessions", file);
+    return escapeOf(log, homeOfIndex(indexPath)) === undefined
+      ? log
+      : undefined;
   }
   return findLogInLayout(dirname(indexPath), file);
 }

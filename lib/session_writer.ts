@@ -16,7 +16,7 @@ import {
   putIndexEntry,
   stampIndexEntry,
 } from "./_index_file.ts";
-import { lastEventOfFile } from "./_log_summary.ts";
+import { firstEvent, lastEventOfFile } from "./_log_summary.ts";
 import { summarizeLog } from "./log_summary.ts";
 import { reportProblem } from "./_problems.ts";
 import {
@@ -353,12 +353,16 @@ export class SessionWriter {
    * @param options The log, the zig home and the clock.
    * @returns A writer that appends to the session.
    * @throws {ZigError} `not_found` when the log does not exist, `corrupt`
-   * when its first line is no `zig_session_started` event, `io` when the
-   * session has already ended.
+   * when it lies outside the zig home (after resolving symbolic links) or its
+   * first line is no `zig_session_started` event, `io` when the session has
+   * already ended.
    */
   static attach(options: AttachOptions): SessionWriter {
     const logPath = options.logPath;
     const home = zigHome(options);
+    // Its end stamps the indexes the layout puts beside it: they must be
+    // the zig home's too.
+    assertInsideHome(logPath, home);
     let file: Deno.FsFile;
     try {
       file = Deno.openSync(logPath, { read: true, append: true });
@@ -370,12 +374,14 @@ export class SessionWriter {
       });
     }
     let first: Record<string, unknown> | undefined;
-    let last: Record<string, unknown> | undefined;
+    let ended: string | undefined;
     try {
-      ({ first, last } = summarizeLog(logPath));
+      // Only the first line and the tail: the last line may be long.
+      first = firstEvent(file, file.statSync().size);
+      ended = lastEventOfFile(file, logPath).ended;
     } catch (error) {
       file.close();
-      throw error;
+      throw fsError(error, { action: "read the session log", path: logPath });
     }
     if (
       first?.type !== "zig_session_started" ||
@@ -388,9 +394,9 @@ export class SessionWriter {
       );
     }
     const sessionId = first.zig_session_id;
-    if (last?.type === "zig_session_ended") {
+    if (ended !== undefined) {
       file.close();
-      throw endedError({ sessionId, logPath }, String(last.status));
+      throw endedError({ sessionId, logPath }, ended);
     }
     const writer = new SessionWriter({
       sessionId,

@@ -391,3 +391,79 @@ Deno.test("a rebuild removes the pending markers it resolved and old ones withou
   };
   assert.deepEqual([resolved, old, young].map(left), [false, false, true]);
 });
+
+Deno.test("rebuilding a corrupt index keeps its bytes aside first, as every recovery does", () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const path = projectIndexPath(join(home, "projects", "home-ada-src-shop"));
+  const torn = Deno.readTextFileSync(path).slice(0, 700);
+  Deno.writeTextFileSync(path, torn);
+  const problems: SessionProblem[] = [];
+  const index = rebuildIndex(path, { onProblem: (p) => problems.push(p) });
+  assert.equal(index.sessions.length, 4);
+  assert.deepEqual(problems.map((p) => p.kind), ["corrupt_index"]);
+  assert.equal(Deno.readTextFileSync(problems[0].movedTo!), torn);
+});
+
+Deno.test("a rebuild keeps the entry of a session whose log is still there but whose first line is damaged", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const where = { zigHome: home, projectRoot: "/p" };
+  const damaged = SessionWriter.create({
+    ...where,
+    workflowName: "damaged",
+    workflowPath: "d",
+    tierCount: 1,
+  });
+  damaged.ended("success", 1);
+  const kept = SessionWriter.create({
+    ...where,
+    workflowName: "kept",
+    workflowPath: "k",
+    tierCount: 1,
+  });
+  kept.ended("success", 1);
+  // One byte of the first line flipped: the log is still there, and its
+  // later events still read.
+  const bytes = Deno.readFileSync(damaged.logPath);
+  bytes[0] = 0;
+  Deno.writeFileSync(damaged.logPath, bytes);
+  const project = projectIndexPath(join(home, "projects", "p"));
+  for (const path of [project, globalIndexPath(home)]) {
+    const before = (path === project ? loadProjectIndex : loadGlobalIndex)(path)
+      .sessions.find((e) => e.zig_session_id === damaged.sessionId);
+    const index = rebuildIndex(path);
+    const after = index.sessions.find((e) =>
+      e.zig_session_id === damaged.sessionId
+    );
+    assert.deepEqual(after, before, path);
+    assert.equal(index.sessions.length, 2);
+  }
+});
+
+Deno.test("an index with bytes that are not UTF-8 is corrupt: kept aside byte for byte, never rewritten with U+FFFD", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: "/p",
+    workflowName: "caf",
+    workflowPath: "c",
+    tierCount: 1,
+  });
+  w.ended("success", 1);
+  const path = projectIndexPath(join(home, "projects", "p"));
+  const text = Deno.readTextFileSync(path);
+  const at = new TextEncoder().encode(text.slice(0, text.indexOf('"caf"') + 4))
+    .length;
+  const bytes = new TextEncoder().encode(text.replace('"caf"', '"caf?"'));
+  bytes[at] = 0xe9; // Latin-1 é: zig cannot read this index
+  Deno.writeFileSync(path, bytes);
+  const problems: SessionProblem[] = [];
+  const index = loadProjectIndex(path, { onProblem: (p) => problems.push(p) });
+  assert.deepEqual(problems.map((p) => p.kind), ["corrupt_index"]);
+  assert.match(problems[0].message, /not valid UTF-8 \(byte \d+\)/);
+  assert.deepEqual(Deno.readFileSync(problems[0].movedTo!), bytes);
+  assert.deepEqual(index.sessions.map((e) => e.workflow_name), ["caf"]);
+  new TextDecoder("utf-8", { fatal: true }).decode(Deno.readFileSync(path));
+});

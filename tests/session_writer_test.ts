@@ -14,6 +14,7 @@ import {
 } from "../mod.ts";
 import type { SessionProblem } from "../mod.ts";
 import {
+  appendLongEvent,
   FIXTURE_HOME,
   FIXTURE_HOME_PATH,
   lines,
@@ -330,7 +331,7 @@ Deno.test("a session id that is taken is refused, the existing log untouched", (
 
 Deno.test("session ids name no other file: no separator, no leading dot, no ..", () => {
   using tmp = tempDir();
-  for (const id of ["..", ".", ".hidden", "a/b", "a\\b", ""]) {
+  for (const id of ["..", ".", ".hidden", "a/b", "a\\b", "", "a".repeat(201)]) {
     assert.throws(
       () =>
         SessionWriter.create({
@@ -344,7 +345,7 @@ Deno.test("session ids name no other file: no separator, no leading dot, no ..",
       (e: unknown) =>
         e instanceof ZigError &&
         e.message ===
-          `Invalid session id "${id}": use letters, digits, ".", "_" and "-" only, not starting with "."`,
+          `Invalid session id "${id}": use letters, digits, ".", "_" and "-" only, not starting with ".", at most 200 characters`,
       id,
     );
   }
@@ -449,6 +450,36 @@ Deno.test("attaching after a torn line ends it with a newline and reports it", a
     "malformed_line",
     3,
   ]]);
+});
+
+Deno.test("a torn line longer than a read is reported where it starts", async () => {
+  using tmp = tempDir();
+  const w = testWriter(tmp.path);
+  w.heartbeat();
+  w.close();
+  const start = Deno.statSync(w.logPath).size;
+  appendLongEvent(w.logPath, {
+    seq: 3,
+    sessionId: w.sessionId,
+    fill: 3 << 20,
+    after: ',"cut short":[', // no valid event: a write cut short
+    newline: false,
+  });
+  const problems: SessionProblem[] = [];
+  const a = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: w.logPath,
+    onProblem: (p) => problems.push(p),
+  });
+  assert.equal(a.heartbeat(), 3);
+  a.close();
+  assert.deepEqual(problems.map((p) => [p.kind, p.offset]), [[
+    "torn_line",
+    start,
+  ]]);
+  assert.match(problems[0].message, new RegExp(`torn line at byte ${start}:`));
+  const events = await readSessionEvents(w.logPath, { onProblem: () => {} });
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3]);
 });
 
 Deno.test("4 processes x 25 sessions in one project: every session in both indexes", async () => {
@@ -1085,4 +1116,28 @@ Deno.test("an attached writer's ended(status) measures from the started_at it is
     secondEnd.type === "zig_session_ended" && secondEnd.duration_ms,
     Date.parse(secondEnd.ts) - Date.parse(secondEvents[0].ts),
   );
+});
+
+Deno.test("attaching to a log outside the zig home is refused: nothing is created beside it", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const w = testWriter(home);
+  const outside = join(tmp.path, "elsewhere", "logs", "sessions");
+  Deno.mkdirSync(outside, { recursive: true });
+  const copy = join(outside, `${w.sessionId}.jsonl`);
+  Deno.copyFileSync(w.logPath, copy);
+  assert.throws(
+    () => SessionWriter.attach({ zigHome: home, logPath: copy }),
+    (e: unknown) =>
+      e instanceof ZigError && e.kind === "corrupt" &&
+      e.message.includes("outside the zig home"),
+  );
+  // Its end would have stamped elsewhere/logs/index.json, under a lock there.
+  assert.deepEqual(
+    [...Deno.readDirSync(join(tmp.path, "elsewhere", "logs"))].map((e) =>
+      e.name
+    ),
+    ["sessions"],
+  );
+  assert.equal(Deno.readTextFileSync(copy), Deno.readTextFileSync(w.logPath));
 });

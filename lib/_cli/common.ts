@@ -375,6 +375,10 @@ export const WARNING_KINDS = {
     count: (n: number) => `${n} line(s) that are not events`,
     fix: "zig-session verify lists them",
   },
+  invalid_utf8: {
+    count: (n: number) => `${n} line(s) with bytes that are not UTF-8`,
+    fix: "zig-session verify lists them",
+  },
   corrupt_index: {
     count: (n: number) => `${n} index problem(s)`,
     fix: "zig-session verify checks the indexes",
@@ -422,7 +426,8 @@ export class Warnings {
   /** The module's problems, counted by their kind. */
   readonly onProblem: ProblemHandler = (problem) =>
     this.add(
-      WARNING_KINDS[problem.kind] ?? WARNING_KINDS.unreadable,
+      (WARNING_KINDS as Record<string, WarningKind>)[problem.kind] ??
+        WARNING_KINDS.unreadable,
       problem.message,
     );
 

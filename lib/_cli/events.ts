@@ -12,6 +12,13 @@ import type {
   ProblemHandler,
   SessionLogEvent,
 } from "../../mod.ts";
+import type { ScannedObject, StringVisitor } from "../_json_scan.ts";
+import {
+  type LongLine,
+  readChunks,
+  scanLogLines,
+  type ScannedLine,
+} from "../_log_lines.ts";
 import {
   type CommandSpec,
   type Context,
@@ -89,6 +96,26 @@ Options:
   positionals: true,
 };
 
+/** The event a long line holds (its short members), or `undefined` if none. */
+function eventOf(
+  long: LongLine,
+  where: { path: string; line: number; onProblem?: ProblemHandler },
+): SessionLogEvent | undefined {
+  const members = long.object?.members;
+  if (typeof members?.seq === "number" && typeof members.type === "string") {
+    return members as unknown as SessionLogEvent;
+  }
+  where.onProblem?.({
+    kind: "malformed_line",
+    path: where.path,
+    line: where.line,
+    message: `Line ${where.line} of ${where.path} is malformed: ${
+      long.error ?? 'it is not an event object with "seq" and "type"'
+    }; skipped it`,
+  });
+  return undefined;
+}
+
 /** `zig-session events`. */
 export async function events(argv: string[], ctx: Context): Promise<number> {
   const parsed = parseCommand(EVENTS, { argv, ctx });
@@ -110,9 +137,20 @@ export async function events(argv: string[], ctx: Context): Promise<number> {
   const onProblem = warn(ctx);
   const kept: string[] = [];
   let count = 0;
-  for await (
-    const { text, line } of streamSessionLines(found.logPath, { onProblem })
-  ) {
+  // Counting needs no line whole: a line too long to hold is scanned instead.
+  const lines: AsyncIterable<ScannedLine> = parsed.values.count
+    ? scanLogLines(found.logPath, { onProblem })
+    : streamSessionLines(found.logPath, { onProblem });
+  for await (const { text, line, long } of lines) {
+    if (long !== undefined) {
+      const event = eventOf(long, { path: found.logPath, line, onProblem });
+      if (event === undefined) continue;
+      if (types.length > 0 && !types.includes(event.type)) continue;
+      if (after !== undefined && !(event.seq > after)) continue;
+      if (before !== undefined && !(event.seq < before)) continue;
+      count++;
+      continue;
+    }
     let event: SessionLogEvent;
     try {
       event = JSON.parse(text);
@@ -369,6 +407,94 @@ function unescapeLine(line: string): string {
 
 const ENVELOPE = new Set(["seq", "ts", "zig_session_id", "type"]);
 
+const WINDOW = 1 << 20;
+const OVERLAP = 64 * 1024;
+
+/**
+ * Matches the string values of a line too long to hold as they pass, in
+ * windows of 1 MiB that overlap by 64 KiB (more for a longer query): a match
+ * longer than the overlap can be missed; none is made up.
+ */
+class LongMatch implements StringVisitor {
+  matched = false;
+  #test: (window: string, from: number, final: boolean) => boolean;
+  #overlap: number;
+  #skip = true;
+  #window = "";
+  #from = 0;
+
+  constructor(
+    test: (window: string, from: number, final: boolean) => boolean,
+    overlap: number,
+  ) {
+    this.#test = test;
+    this.#overlap = overlap;
+  }
+
+  open(key: string | undefined): void {
+    this.#skip = this.matched || (key !== undefined && ENVELOPE.has(key));
+    this.#window = "";
+    this.#from = 0;
+  }
+
+  piece(text: string): void {
+    if (this.#skip) return;
+    this.#window += text;
+    if (this.#window.length >= WINDOW + this.#overlap) this.#judge(false);
+  }
+
+  close(): void {
+    if (!this.#skip) this.#judge(true);
+    this.#window = "";
+  }
+
+  #judge(final: boolean): void {
+    const window = this.#window;
+    if (this.#test(window, this.#from, final)) {
+      this.matched = true;
+      this.#skip = true;
+      return;
+    }
+    // Keep the last `overlap` characters, and one before them as context.
+    let keep = Math.max(1, window.length - this.#overlap);
+    const c = window.charCodeAt(keep);
+    if (c >= 0xdc00 && c <= 0xdfff) keep--; // not half a surrogate pair
+    this.#window = window.slice(keep - 1);
+    this.#from = 1;
+  }
+}
+
+/** A long event as `search` shows it: long values cut to their start. */
+function shownEvent(object: ScannedObject): SessionLogEvent {
+  const event: Record<string, unknown> = { ...object.members };
+  for (const [key, cut] of Object.entries(object.cut)) {
+    event[key] = cut.preview === undefined
+      ? `[${cut.stored} characters not shown: --json prints the event whole]`
+      : `${cut.preview}… [${
+        cut.length! - cut.preview.length
+      } more characters: --json prints the event whole]`;
+  }
+  return event as unknown as SessionLogEvent;
+}
+
+/** Writes a long line as stored, a chunk at a time. */
+async function writeLine(
+  path: string,
+  long: LongLine,
+  out: { write(text: string): void },
+): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (
+    const bytes of readChunks(path, {
+      offset: long.offset,
+      length: long.length,
+    })
+  ) {
+    out.write(decoder.decode(bytes, { stream: true }));
+  }
+  out.write(decoder.decode() + "\n");
+}
+
 /** Builds the matcher: a cheap test on the raw line, then one on the values. */
 function matcher(
   query: string,
@@ -376,6 +502,10 @@ function matcher(
 ) {
   let test: (s: string) => boolean;
   let raw: (line: string) => boolean;
+  // Tests a window of a long string whose real text starts at `from`.
+  let long: (window: string, from: number, final: boolean) => boolean = (
+    window,
+  ) => test(window);
   if (options.regex) {
     let re: RegExp;
     try {
@@ -386,6 +516,18 @@ function matcher(
       );
     }
     test = (s) => re.test(s);
+    const global = new RegExp(re.source, re.flags + "g");
+    long = (window, from, final) => {
+      global.lastIndex = from;
+      let m: RegExpExecArray | null;
+      while ((m = global.exec(window)) !== null) {
+        // A match that touches the window's end may owe it to the cut ($,
+        // \b, lookahead): the next window, which overlaps, judges it.
+        if (final || m.index + m[0].length < window.length) return true;
+        global.lastIndex = m.index + 1;
+      }
+      return false;
+    };
     // A value that matches also matches somewhere in its line once the
     // line's escapes are undone, unless the pattern looks at what surrounds
     // the match (anchors, boundaries, lookbehind): those lines are parsed.
@@ -406,6 +548,7 @@ function matcher(
   }
   return {
     raw,
+    long: () => new LongMatch(long, Math.max(OVERLAP, query.length)),
     event(event: Record<string, unknown>): boolean {
       for (const key in event) {
         if (!ENVELOPE.has(key) && anyString(event[key], test)) return true;
@@ -514,7 +657,40 @@ export async function search(argv: string[], ctx: Context): Promise<number> {
   for (const [i, { entry, logPath }] of sessions.entries()) {
     bar.tick(i, sessions.length);
     try {
-      for await (const { text } of streamSessionLines(logPath, { onProblem })) {
+      const longs = new Map<number, LongMatch>();
+      const strings = (line: number) => {
+        const long = match.long();
+        longs.set(line, long);
+        return long;
+      };
+      for await (
+        const { text, line, long } of scanLogLines(logPath, {
+          onProblem,
+          strings,
+        })
+      ) {
+        if (long !== undefined) {
+          const matched = longs.get(line)?.matched;
+          longs.delete(line);
+          const members = long.object?.members;
+          if (
+            !matched || typeof members?.seq !== "number" ||
+            typeof members.type !== "string"
+          ) continue;
+          if (types.length > 0 && !types.includes(members.type)) continue;
+          matches++;
+          bar.done();
+          if (json) {
+            await writeLine(logPath, long, ctx.out);
+          } else {
+            ctx.out.write(
+              `${dim(`${entry.zig_session_id.slice(0, 8)} #${members.seq}`)} ${
+                formatEvent(shownEvent(long.object!), { out: ctx.out })
+              }\n`,
+            );
+          }
+          continue;
+        }
         if (
           typeNeedles.length > 0 && !typeNeedles.some((n) => text.includes(n))
         ) continue;

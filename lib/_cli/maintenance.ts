@@ -369,7 +369,7 @@ export const VERIFY: CommandSpec = {
   summary: "check every log and the indexes against the logs",
   usage: "Usage: zig-session verify [--global] [--repair]",
   details:
-    `Checks each log: every line parses, seq runs 1, 2, 3... with no gap, no torn
+    `Checks each log: every line parses and is UTF-8, seq runs 1, 2, 3... with no gap, no torn
 last line, a zig_session_started first and a zig_session_ended last (unless
 the session is still running) with nothing after it; and each index against
 the logs. Exits 1 if anything is wrong.
@@ -393,6 +393,18 @@ interface LogCheck {
   ended?: { status: string; ts: string };
   /** The last event that parsed. */
   last?: Record<string, unknown>;
+}
+
+/** A `\uD800`–`\uDFFF` escape: only such text can hold a lone surrogate. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+
+/** Whether every string and key in a parsed value is well-formed UTF-16. */
+function wellFormed(value: unknown): boolean {
+  if (typeof value === "string") return value.isWellFormed();
+  if (value === null || typeof value !== "object") return true;
+  return Object.entries(value).every(([key, item]) =>
+    key.isWellFormed() && wellFormed(item)
+  );
 }
 
 async function checkLog(logPath: string): Promise<LogCheck> {
@@ -420,6 +432,11 @@ async function checkLog(logPath: string): Promise<LogCheck> {
     if (typeof event?.seq !== "number" || typeof event.type !== "string") {
       check.problems.push(`line ${line}: not an event`);
       continue;
+    }
+    if (SURROGATE_ESCAPE.test(text) && !wellFormed(event)) {
+      check.problems.push(
+        `line ${line}: a lone surrogate (half of a character), which zig cannot read (the log is rejected whole)`,
+      );
     }
     if (first && event.type !== "zig_session_started") {
       check.problems.push(
@@ -455,6 +472,10 @@ async function checkLog(logPath: string): Promise<LogCheck> {
         `line ${p.line}: torn (no newline: a write cut short)`,
       );
       check.tornAt = p.offset;
+    } else if (p.kind === "invalid_utf8") {
+      check.problems.push(
+        `line ${p.line}: bytes that are not UTF-8 (zig cannot read the log)`,
+      );
     }
   }
   if (first) check.problems.push("empty log");

@@ -113,7 +113,8 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
       if (s.durationMs !== null) w.durations.push(s.durationMs);
     }
     const started = new Map<string, string>();
-    // Only the steps need the log: one that is gone is counted, not read.
+    // Only the steps need the log: one that is gone is counted, not read;
+    // one that leads out of the zig home is skipped, said so.
     const logPath = logs.find(s.entry, { exists: true });
     if (logPath === undefined) continue;
     try {

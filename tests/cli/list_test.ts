@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { ageLog, tempDir, testWriter, writeBulkLogs } from "../_helpers.ts";
+import {
+  ageLog,
+  appendLongEvent,
+  tempDir,
+  testWriter,
+  writeBulkLogs,
+} from "../_helpers.ts";
 import {
   cliCommand,
   cliProcess,
@@ -544,4 +550,67 @@ Deno.test("list prints its table in a pipe too, as the README says: colors alone
   );
   assert.doesNotMatch(readme, /tables and colors appear only on a terminal/);
   assert.match(readme, /Tables are the same on a terminal\s+and in a pipe/);
+});
+
+const MB = 1 << 20;
+
+/** A heap far smaller than the line the test writes. */
+const CAPPED_HEAP = { DENO_V8_FLAGS: "--max-old-space-size=32" };
+
+Deno.test("list: a running session whose last line is far larger than the heap", async () => {
+  using tmp = tempDir();
+  const { home, repo, opts } = workspace(tmp.path);
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: repo,
+    workflowName: "long-last-line",
+    workflowPath: "w.zwf",
+    tierCount: 1,
+  });
+  w.close();
+  appendLongEvent(w.logPath, { seq: 2, sessionId: w.sessionId, fill: 64 * MB });
+  // Under a 32 MB heap: finding the last event must neither hold the 64 MB
+  // line nor join its chunks again and again (23 s, then out of memory,
+  // before).
+  const r = await cliProcess(["list", "--json"], { ...opts, env: CAPPED_HEAP });
+  assert.equal(r.code, 0, r.stderr);
+  const [session] = JSON.parse(r.stdout);
+  assert.equal(session.zig_session_id, w.sessionId);
+  assert.equal(session.state, "running");
+});
+
+Deno.test("list, show and verify: an index entry whose id is too long to be a file name is not followed, the others still work", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const good = await runCli(
+    ["record", "--workflow", "good", "--", "true"],
+    w.opts,
+  );
+  assert.equal(good.code, 0, good.stderr);
+  // Letters only, but 300 of them: no file system names such a log.
+  const long = "a".repeat(300);
+  for (const path of [projectIndexPath(w.project), globalIndexPath(w.home)]) {
+    const index = JSON.parse(Deno.readTextFileSync(path));
+    index.sessions.push({
+      ...index.sessions[0],
+      zig_session_id: long,
+      log_path: join(w.project, "logs", "sessions", `${long}.jsonl`),
+      ended_at: null,
+      status: null,
+    });
+    Deno.writeTextFileSync(path, JSON.stringify(index, null, 2));
+  }
+  const goodId = good.stderr.match(/session (\S+)/)![1];
+  for (const args of [["list"], ["list", "--global"], ["show", goodId]]) {
+    const r = await runCli(args, w.opts);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  }
+  const listed = await runCli(["list", "--json"], w.opts);
+  assert.match(listed.stderr, /is not followed: that is no session id/);
+  const shown = await runCli(["show", long.slice(0, 10)], w.opts);
+  assert.equal(shown.code, 1);
+  assert.match(shown.stderr, /is not followed: that is no session id/);
+  const verified = await runCli(["verify"], w.opts);
+  assert.equal(verified.code, 1);
+  assert.match(verified.stdout, /is not followed: that is no session id/);
 });

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sessionLogPath, SessionWriter } from "../../mod.ts";
-import { tempDir, testWriter } from "../_helpers.ts";
+import { appendLongEvent, tempDir, testWriter } from "../_helpers.ts";
 import {
+  cliProcess,
   controlsIn,
   HOSTILE,
   hostileSession,
@@ -152,4 +153,125 @@ Deno.test("search and stats never read a log that is a symbolic link out of the 
   // Every other log is read.
   const plain = await runCli(["search", "plain"], w.opts);
   assert.equal(plain.stdout.trimEnd().split("\n").length, 38);
+});
+
+const MB = 1 << 20;
+/** A heap far smaller than the line the test writes. */
+const CAPPED_HEAP = { DENO_V8_FLAGS: "--max-old-space-size=32" };
+
+function session(root: string) {
+  const ws = workspace(root);
+  const w = SessionWriter.create({
+    zigHome: ws.home,
+    projectRoot: ws.repo,
+    workflowName: "long-lines",
+    workflowPath: "w.zwf",
+    tierCount: 1,
+  });
+  w.close();
+  return { ...ws, id: w.sessionId, log: w.logPath };
+}
+
+Deno.test("search: a line far larger than the heap is searched streaming", async () => {
+  using tmp = tempDir();
+  const s = session(tmp.path);
+  appendLongEvent(s.log, {
+    seq: 2,
+    sessionId: s.id,
+    head: "start ",
+    fill: 128 * MB,
+    tail: " the needle",
+  });
+  const capped = { ...s.opts, env: CAPPED_HEAP };
+  const hit = await cliProcess(["search", "needle", "--session", s.id], capped);
+  assert.equal(hit.code, 0, hit.stderr);
+  // The long value is shown cut to its start.
+  assert.match(
+    hit.stdout,
+    new RegExp(
+      `^${
+        s.id.slice(0, 8)
+      } #2 \\[s\\] start x+… \\[\\d+ more characters: --json prints the event whole\\]\\n$`,
+    ),
+  );
+  const miss = await cliProcess(
+    ["search", "absent", "--session", s.id],
+    capped,
+  );
+  assert.equal(miss.code, 1, miss.stderr);
+  assert.match(miss.stderr, /No matches/);
+  // The control: printing the event whole does not fit the cap.
+  const whole = await cliProcess(["events", s.id, "--json"], capped);
+  assert.notEqual(whole.code, 0, "the 128 MB line fit the cap: proves nothing");
+});
+
+Deno.test("search: long lines match as short ones do, across the windows they are read in", async () => {
+  using tmp = tempDir();
+  const s = session(tmp.path);
+  // Needles across every 1 MiB chunk boundary of the file, and at both ends.
+  const bytes = () => Deno.statSync(s.log).size;
+  const prefix = bytes() +
+    `{"seq":2,"ts":"2026-11-23T22:41:46+00:00","zig_session_id":"${s.id}","type":"step_output","step_name":"s","stream":"stdout","line":"`
+      .length;
+  let head = 'abc say "hi"\n';
+  const marks: string[] = [];
+  for (let k = 1; k <= 4; k++) {
+    const at = k * MB - prefix - 5; // the mark straddles offset k MiB
+    const length = JSON.stringify(head).length - 2;
+    head += "x".repeat(at - length) + `MARK${k}MARK`;
+    marks.push(`MARK${k}MARK`);
+  }
+  appendLongEvent(s.log, {
+    seq: 2,
+    sessionId: s.id,
+    ts: "2026-11-23T22:41:46+00:00",
+    head,
+    fill: 100,
+    tail: "yz",
+  });
+  // And a value of only "x" between its first and last characters.
+  appendLongEvent(s.log, {
+    seq: 3,
+    sessionId: s.id,
+    head: "a",
+    fill: 3 * MB,
+    tail: "yz",
+  });
+  assert.ok(bytes() > 7 * MB);
+  const search = (...args: string[]) =>
+    runCli(["search", ...args, "--session", s.id, "--json"], s.opts);
+  const stored = Deno.readTextFileSync(s.log).split("\n");
+  for (
+    const [args, lines] of [
+      ...marks.map((m) => [[m], [1]] as const),
+      [['say "hi"'], [1]],
+      [["ABC", "-i"], [1]],
+      [["stdout"], [1, 2]],
+      [["^abc", "--regex"], [1]],
+      [["yz$", "--regex"], [1, 2]],
+      [["MARK4MARKx+yz$", "--regex"], [1]],
+      [["abc", "--type", "step_output"], [1]],
+    ] as const
+  ) {
+    const r = await search(...args);
+    assert.equal(r.code, 0, `${args}: ${r.stderr}`);
+    assert.equal(
+      r.stdout,
+      lines.map((i) => stored[i] + "\n").join(""),
+      `${args}: the lines as stored`,
+    );
+  }
+  for (
+    const args of [
+      ["^x", "--regex"], // not at the start of the value, wherever a window starts
+      ["x$", "--regex"], // nor at its end, wherever a window ends
+      ["\\bMARK2", "--regex"], // "xMARK2": no word boundary
+      ["step_output"], // the envelope
+      ["stream"], // a key
+      ["abc", "--type", "heartbeat"],
+    ]
+  ) {
+    const r = await search(...args);
+    assert.equal(r.code, 1, `${args} matched: ${r.stdout.slice(0, 200)}`);
+  }
 });

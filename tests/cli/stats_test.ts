@@ -1,5 +1,6 @@
 // `zig-session stats`: what a terminal is shown.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { tempDir, testWriter } from "../_helpers.ts";
 import {
   controlsIn,
@@ -86,4 +87,26 @@ Deno.test("stats --global over thousands of indexed sessions whose logs are gone
   const own = await runCli(["stats", "--json"], w.opts);
   assert.equal(JSON.parse(own.stdout).workflows[0].runs, 3000);
   assert.ok(own.stderr.split("\n").length <= 7, own.stderr);
+});
+
+Deno.test("stats: an index entry that leads out of the zig home is skipped with a warning, the others counted", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const good = await runCli(
+    ["record", "--workflow", "good", "--", "true"],
+    w.opts,
+  );
+  assert.equal(good.code, 0, good.stderr);
+  const indexPath = join(w.project, "logs", "index.json");
+  const index = JSON.parse(Deno.readTextFileSync(indexPath));
+  index.sessions.push({
+    ...index.sessions[0],
+    zig_session_id: "evil",
+    log_path: "/etc/passwd",
+  });
+  Deno.writeTextFileSync(indexPath, JSON.stringify(index, null, 2));
+  const result = await runCli(["stats", "--json"], w.opts);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /evil.*is not followed/);
+  assert.equal(JSON.parse(result.stdout).workflows[0].runs, 2);
 });

@@ -283,3 +283,70 @@ Deno.test("verify --repair cuts only the unfinished bytes it finds under the loc
   assert.equal(aside.length, 1);
   assert.equal(Deno.readTextFileSync(aside[0]).length, 20);
 });
+
+Deno.test("verify: bytes that are not UTF-8 are reported with their line", async () => {
+  using tmp = tempDir();
+  const { home, repo, opts } = workspace(tmp.path);
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: repo,
+    workflowName: "utf8",
+    workflowPath: "w.zwf",
+    tierCount: 1,
+  });
+  w.stepOutput({
+    stepName: "s",
+    stream: "stdout",
+    line: "a real \ufffd, MARK",
+  });
+  w.ended("success", 1);
+  const clean = await runCli(["verify"], opts);
+  assert.equal(clean.code, 0, clean.stdout);
+  // "MARK" becomes "M", 0xff, "RK": the same length, no longer UTF-8.
+  const bytes = Deno.readFileSync(w.logPath);
+  const text = new TextDecoder().decode(bytes);
+  const at = new TextEncoder().encode(text.slice(0, text.indexOf("MARK")))
+    .length;
+  assert.equal(bytes[at + 1], "A".charCodeAt(0));
+  bytes[at + 1] = 0xff;
+  Deno.writeFileSync(w.logPath, bytes);
+  const r = await runCli(["verify"], opts);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(
+    r.stdout,
+    /✗ .*\.jsonl: line 2: bytes that are not UTF-8 \(zig cannot read the log\)/,
+  );
+  assert.match(r.stdout, /1 problem\(s\) in 1 log\(s\)/);
+});
+
+Deno.test("verify: a lone surrogate escape (half an emoji, as older writers left) is reported with its line", async () => {
+  using tmp = tempDir();
+  const { home, repo, opts } = workspace(tmp.path);
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: repo,
+    workflowName: "half",
+    workflowPath: "w.zwf",
+    tierCount: 1,
+  });
+  w.stepOutput({
+    stepName: "s",
+    stream: "stdout",
+    line: "a \ud83d\ude00 MARK",
+  });
+  w.stepOutput({ stepName: "s", stream: "stdout", line: "a \\ud83d kept" });
+  w.ended("success", 1);
+  const clean = await runCli(["verify"], opts);
+  assert.equal(clean.code, 0, clean.stdout);
+  // What a writer cutting inside the emoji wrote: valid JSON, valid UTF-8,
+  // and still a log zig rejects whole ("unexpected end of hex escape").
+  const text = Deno.readTextFileSync(w.logPath);
+  Deno.writeTextFileSync(w.logPath, text.replace("MARK", "\\ud83d"));
+  const r = await runCli(["verify"], opts);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(
+    r.stdout,
+    /✗ .*\.jsonl: line 2: a lone surrogate \(half of a character\), which zig cannot read/,
+  );
+  assert.match(r.stdout, /1 problem\(s\) in 1 log\(s\)/);
+});
