@@ -8,6 +8,7 @@ import {
   FIXTURE_HOME,
   projectFile,
   tempDir,
+  testWriter,
 } from "../_helpers.ts";
 import {
   decodeJson,
@@ -16,7 +17,7 @@ import {
   otlpReceiver,
   type OtlpRequest,
 } from "../_otlp_receiver.ts";
-import { runCli } from "./_helpers.ts";
+import { cliCommand, ourStderr, runCli } from "./_helpers.ts";
 
 /** Every event of the fixture home, by session id. */
 async function fixtureEvents() {
@@ -330,4 +331,231 @@ Deno.test("importing mod.ts fetches no npm package and no remote module", async 
   // The check sees npm packages where there are some: the tests' receiver.
   const receiver = await dependenciesOf("tests/_otlp_receiver.ts");
   assert.ok(receiver.npm.some((p) => p.startsWith("protobufjs@")));
+});
+
+/** A running session of `n` output lines in a fresh zig home. */
+function runningSession(home: string, n: number) {
+  const writer = testWriter(home, { workflowName: "build" });
+  writer.tierStarted(0, ["make"]);
+  writer.stepStarted({
+    stepName: "make",
+    tierIndex: 0,
+    zagSessionId: "zag-9",
+    zagCommand: "exec",
+    model: "opus",
+    promptPreview: "make it",
+  });
+  for (let i = 0; i < n; i++) {
+    writer.stepOutput({
+      stepName: "make",
+      stream: "stdout",
+      line: `line ${i}`,
+    });
+  }
+  return writer;
+}
+
+/** The (session, seq) of every log record, as "id#seq". */
+function logKeys(requests: OtlpRequest[]): string[] {
+  return flatLogs(requests).map((l) =>
+    `${l.attributes["zig.session_id"]}#${l.attributes["zig.seq"]}`
+  );
+}
+
+/** The checkpoint folder of the only endpoint exported to. */
+function checkpointDir(home: string): string {
+  const dirs = [...Deno.readDirSync(join(home, "export"))];
+  assert.equal(dirs.length, 1);
+  return join(home, "export", dirs[0].name);
+}
+
+Deno.test("export sends only what is new: a second run sends nothing, appended events once", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  const writer = runningSession(home, 3);
+  const receiver = otlpReceiver();
+  const run = async () => {
+    const before = receiver.requests.length;
+    const result = await runCli(
+      ["export", "--global", "--endpoint", receiver.url],
+      { home },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    return receiver.requests.slice(before);
+  };
+  try {
+    let sent = await run();
+    assert.deepEqual(logKeys(sent).map((k) => k.split("#")[1]), [
+      "1",
+      "2",
+      "3",
+      "4",
+      "5",
+      "6",
+    ]);
+    assert.equal(flatSpans(sent).length, 0, "no span has ended yet");
+    assert.deepEqual(await run(), [], "nothing new, nothing sent");
+
+    writer.stepCompleted({ stepName: "make", exitCode: 0, durationMs: 40 });
+    writer.ended("success", 50);
+    sent = await run();
+    assert.deepEqual(logKeys(sent).map((k) => k.split("#")[1]), ["7", "8"]);
+    assert.deepEqual(flatSpans(sent).map((s) => s.span.name), [
+      "invoke_agent make",
+      "invoke_workflow build",
+    ]);
+    assert.deepEqual(await run(), []);
+
+    const checkpoint = JSON.parse(Deno.readTextFileSync(
+      join(checkpointDir(home), `${writer.sessionId}.json`),
+    ));
+    assert.equal(checkpoint.zig_session_id, writer.sessionId);
+    assert.equal(checkpoint.logs_seq, 8);
+    assert.equal(checkpoint.spans_closed, true);
+    assert.equal(checkpoint.log_size, Deno.statSync(writer.logPath).size);
+    assert.match(
+      checkpointDir(home),
+      /\/export\/127\.0\.0\.1_\d+-[0-9a-f]{8}$/,
+    );
+  } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test("export moves a corrupt checkpoint aside and sends that session again", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  const writer = runningSession(home, 2);
+  writer.ended("failure", 5);
+  const receiver = otlpReceiver();
+  try {
+    const args = ["export", "--global", "--endpoint", receiver.url];
+    assert.equal((await runCli(args, { home })).code, 0);
+    const path = join(checkpointDir(home), `${writer.sessionId}.json`);
+    Deno.writeTextFileSync(path, '{"logs_seq": 3, "spans');
+    const before = receiver.requests.length;
+    const result = await runCli(args, { home });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /did not parse: moved it to .*\.corrupt-\d+/);
+    const aside = [...Deno.readDirSync(checkpointDir(home))]
+      .filter((e) => e.name.includes(".corrupt-"));
+    assert.equal(aside.length, 1);
+    assert.equal(
+      Deno.readTextFileSync(join(checkpointDir(home), aside[0].name)),
+      '{"logs_seq": 3, "spans',
+      "the corrupt file is kept as it was",
+    );
+    assert.equal(logKeys(receiver.requests.slice(before)).length, 6);
+    assert.equal(JSON.parse(Deno.readTextFileSync(path)).logs_seq, 6);
+  } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test("export writes checkpoints only inside the zig home: never through a symbolic link", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  runningSession(home, 2);
+  const outside = join(dir.path, "outside");
+  Deno.mkdirSync(outside);
+  Deno.symlinkSync(outside, join(home, "export"));
+  const receiver = otlpReceiver();
+  try {
+    const result = await runCli(
+      ["export", "--global", "--endpoint", receiver.url],
+      { home },
+    );
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /Refusing to use ".*\/zig\/export" for export checkpoints: it is a symbolic link/,
+    );
+    assert.deepEqual([...Deno.readDirSync(outside)], []);
+    assert.equal(receiver.requests.length, 0, "nothing sent unrecorded");
+  } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test("export skips session logs that are symbolic links", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  const writer = runningSession(home, 1);
+  const elsewhere = join(dir.path, "elsewhere.jsonl");
+  Deno.copyFileSync(writer.logPath, elsewhere);
+  const linked = join(dir.path, "zig", "projects", "p", "logs", "sessions");
+  Deno.symlinkSync(elsewhere, join(linked, "0badc0de.jsonl"));
+  const receiver = otlpReceiver();
+  try {
+    const result = await runCli(
+      ["export", "--global", "--endpoint", receiver.url],
+      { home },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /0badc0de\.jsonl: it is a symbolic link/);
+    assert.equal(logKeys(receiver.requests).length, 4);
+  } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test("two exporters on one zig home send every event once (two real processes)", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const writer = runningSession(home, 40);
+    writer.ended("success", 1);
+    ids.push(writer.sessionId);
+  }
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => release = resolve);
+  let first!: () => void;
+  const firstSeen = new Promise<void>((resolve) => first = resolve);
+  const receiver = otlpReceiver({
+    async respond(_request, index) {
+      if (index === 0) {
+        first();
+        await held; // A holds its lock meanwhile: B starts and waits for it
+      }
+      return undefined;
+    },
+  });
+  try {
+    const exporter = (name: string) =>
+      cliCommand([
+        "export",
+        "--global",
+        "--endpoint",
+        receiver.url,
+        "--batch",
+        "7",
+        "--header",
+        `x-exporter=${name}`,
+      ], { home }).spawn();
+    const a = exporter("a");
+    await firstSeen;
+    const b = exporter("b");
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    release();
+    const [outA, outB] = await Promise.all([a.output(), b.output()]);
+    const text = (o: Deno.CommandOutput) =>
+      ourStderr(new TextDecoder().decode(o.stderr));
+    assert.equal(outA.code, 0, text(outA));
+    assert.equal(outB.code, 0, text(outB));
+    const acknowledged = receiver.acknowledged();
+    const keys = logKeys(acknowledged);
+    assert.equal(keys.length, 3 * 44, "every event");
+    assert.equal(new Set(keys).size, keys.length, "none twice");
+    const spans = flatSpans(acknowledged).map((s) => s.span.spanId);
+    assert.equal(spans.length, 3 * 2);
+    assert.equal(new Set(spans).size, spans.length);
+    const senders = new Set(
+      acknowledged.map((r) => r.headers.get("x-exporter")),
+    );
+    assert.deepEqual([...senders].sort(), ["a", "b"], "both exporters sent");
+  } finally {
+    release();
+    await receiver.close();
+  }
 });
