@@ -160,6 +160,8 @@ export interface OtlpRequest {
   gzip: boolean;
   headers: Headers;
   body: Decoded;
+  /** When it arrived (performance.now()). */
+  at: number;
   /** The status answered; undefined while held or if never answered. */
   status?: number;
 }
@@ -191,6 +193,7 @@ export function otlpReceiver(
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: options.port ?? 0, onListen() {} },
     async (req) => {
+      const at = performance.now();
       const path = new URL(req.url).pathname;
       const signal = path === "/v1/logs"
         ? "logs"
@@ -209,6 +212,7 @@ export function otlpReceiver(
         protocol: json ? "json" : "protobuf",
         gzip,
         headers: req.headers,
+        at,
         body: json
           ? decodeJson(signal, new TextDecoder().decode(bytes))
           : decodeProtobuf(signal, bytes),

@@ -39,6 +39,8 @@ Options:
                     sessions, until stopped (SIGINT or SIGTERM)
   --dry-run         print the requests as OTLP/JSON, one a line; send nothing
   --batch N         records per request at most (default 2048)
+  --max-retries N   retries of a request before giving up (default 5; --follow
+                    never gives up)
 
 Environment, as in every OpenTelemetry SDK (flags win):
   OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_{LOGS,TRACES}_ENDPOINT (full
@@ -47,8 +49,8 @@ Environment, as in every OpenTelemetry SDK (flags win):
   OTEL_EXPORTER_OTLP_TIMEOUT (ms), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES.
 
 Retries 429, 502, 503, 504 and unreachable receivers with exponential backoff
-(Retry-After honoured): 5 times, then exits 1 (nothing is lost: run it again);
-following, without end. Another 4xx is reported with the receiver's message
+(Retry-After honoured): --max-retries times, then exits 1 (nothing is lost:
+run it again); following, without end. Another 4xx is reported with the receiver's message
 and exits 1.`,
   options: {
     endpoint: { type: "string" },
@@ -60,6 +62,7 @@ and exits 1.`,
     follow: { type: "boolean" },
     "dry-run": { type: "boolean" },
     batch: { type: "string" },
+    "max-retries": { type: "string" },
   },
 };
 
@@ -117,7 +120,11 @@ export async function exportCommand(
       dryRun,
       batchRecords: batch,
       batchBytes: 4 << 20,
-      retry: { initialBackoffMs: 500, maxBackoffMs: 30_000, maxRetries: 5 },
+      retry: {
+        initialBackoffMs: 500,
+        maxBackoffMs: 30_000,
+        maxRetries: intFlag(parsed, "max-retries") ?? 5,
+      },
       pollMs: 1000,
       out: (line) => ctx.out.write(line + "\n"),
       warn,

@@ -16,8 +16,10 @@ import {
   flatSpans,
   otlpReceiver,
   type OtlpRequest,
+  type Receiver,
+  TYPES,
 } from "../_otlp_receiver.ts";
-import { cliCommand, ourStderr, runCli } from "./_helpers.ts";
+import { cliCommand, cliProcess, ourStderr, runCli } from "./_helpers.ts";
 
 /** Every event of the fixture home, by session id. */
 async function fixtureEvents() {
@@ -556,6 +558,245 @@ Deno.test("two exporters on one zig home send every event once (two real process
     assert.deepEqual([...senders].sort(), ["a", "b"], "both exporters sent");
   } finally {
     release();
+    await receiver.close();
+  }
+});
+
+/** A session that ended, with `n` output lines: n + 5 events, 2 spans. */
+function endedSession(home: string, n: number) {
+  const writer = runningSession(home, n);
+  writer.stepCompleted({ stepName: "make", exitCode: 0, durationMs: 3 });
+  writer.ended("success", 4);
+  return writer;
+}
+
+/** Every event sent exactly once among the acknowledged requests. */
+function assertExactlyOnce(receiver: Receiver, events: number, spans: number) {
+  const acknowledged = receiver.acknowledged();
+  const keys = logKeys(acknowledged);
+  assert.equal(new Set(keys).size, keys.length, "no event twice");
+  assert.equal(keys.length, events, "every event");
+  const spanIds = flatSpans(acknowledged).map((s) => s.span.spanId);
+  assert.equal(new Set(spanIds).size, spanIds.length, "no span twice");
+  assert.equal(spanIds.length, spans, "every span");
+}
+
+Deno.test("export retries a receiver that answers 503, then 200", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  endedSession(home, 3);
+  const receiver = otlpReceiver({
+    respond: (_r, index) =>
+      index === 0
+        ? new Response("overloaded, come back later", { status: 503 })
+        : undefined,
+  });
+  try {
+    const result = await runCli(
+      ["export", "--global", "--endpoint", receiver.url],
+      { home },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      /answered 503 Service Unavailable: overloaded, come back later; retrying 2 spans in \d\.\d s/,
+    );
+    assert.equal(receiver.requests.length, 3, "traces twice, logs once");
+    assertExactlyOnce(receiver, 8, 2);
+  } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test("export waits as long as a 429's Retry-After says", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  endedSession(home, 1);
+  const receiver = otlpReceiver({
+    respond: (_r, index) =>
+      index === 0
+        ? new Response("slow down", {
+          status: 429,
+          headers: { "retry-after": "2" },
+        })
+        : undefined,
+  });
+  try {
+    const result = await runCli(
+      ["export", "--global", "--endpoint", receiver.url],
+      { home },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      /answered 429 Too Many Requests: slow down; retrying 2 spans in 2\.0 s/,
+    );
+    const [refused, retried] = receiver.requests;
+    assert.ok(
+      retried.at - refused.at >= 1900,
+      `retried after ${retried.at - refused.at} ms, not 2 s`,
+    );
+    assertExactlyOnce(receiver, 6, 2);
+  } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test("export reports a 400 with the receiver's message, does not retry it, records nothing", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  endedSession(home, 1);
+  const receiver = otlpReceiver({
+    respond: () =>
+      Response.json({ code: 3, message: "resource attribute too long" }, {
+        status: 400,
+      }),
+  });
+  try {
+    const args = [
+      "export",
+      "--global",
+      "--endpoint",
+      receiver.url,
+      "--protocol",
+      "http/json",
+    ];
+    const result = await runCli(args, { home });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /The receiver at http:\/\/127\.0\.0\.1:\d+\/v1\/traces refused 2 spans with 400 Bad Request: resource attribute too long; not retried/,
+    );
+    assert.equal(receiver.requests.length, 1, "not retried");
+    assert.deepEqual(
+      [...Deno.readDirSync(checkpointDir(home))].map((e) => e.name),
+      [".lock"],
+      "nothing recorded as sent",
+    );
+    // Run again: tried again, once.
+    assert.equal((await runCli(args, { home })).code, 1);
+    assert.equal(receiver.requests.length, 2);
+  } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test("export reports what an accepting receiver rejected (partial success)", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  endedSession(home, 2);
+  const receiver = otlpReceiver({
+    respond: (request) => {
+      if (request.signal !== "logs") return undefined;
+      const type = TYPES.logsResponse;
+      const body = type.encode(type.fromObject({
+        partialSuccess: { rejectedLogRecords: 2, errorMessage: "too old" },
+      })).finish();
+      return new Response(new Uint8Array(body), {
+        headers: { "content-type": "application/x-protobuf" },
+      });
+    },
+  });
+  try {
+    const result = await runCli(
+      ["export", "--global", "--endpoint", receiver.url],
+      { home },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      /accepted the request but rejected 2 log records: too old \(not retried/,
+    );
+    assert.match(result.stdout, /\(the receiver rejected 2\)/);
+    assert.equal(receiver.requests.length, 2, "not retried");
+  } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test("export retries a receiver that refuses connections until it is up", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  endedSession(home, 2);
+  const probe = otlpReceiver();
+  const port = probe.port;
+  await probe.close(); // nothing listens there now
+  let receiver: Receiver | undefined;
+  const up = setTimeout(() => receiver = otlpReceiver({ port }), 1200);
+  try {
+    const result = await runCli(
+      ["export", "--global", "--endpoint", `http://127.0.0.1:${port}`],
+      { home },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /could not be reached \(.*\); retrying/);
+    assertExactlyOnce(receiver!, 7, 2);
+  } finally {
+    clearTimeout(up);
+    await receiver?.close();
+  }
+});
+
+Deno.test("export gives up on an unreachable receiver after --max-retries, and says nothing is lost", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  endedSession(home, 1);
+  const probe = otlpReceiver();
+  await probe.close();
+  // A short timeout keeps the test short; the retries are what is tested.
+  const result = await cliProcess(
+    ["export", "--global", "--endpoint", probe.url, "--max-retries", "2"],
+    { home, env: { OTEL_EXPORTER_OTLP_TIMEOUT: "200" } },
+  );
+  assert.equal(result.code, 1);
+  assert.equal(result.stderr.match(/retrying 2 spans/g)?.length, 2);
+  assert.match(
+    result.stderr,
+    /gave up on 2 spans after 3 attempts\. Nothing is lost: run the export again when it is up/,
+  );
+});
+
+Deno.test("export killed (SIGKILL) mid-batch and started again: every event once among acknowledged requests", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  for (let i = 0; i < 2; i++) endedSession(home, 30);
+  let killed!: () => void;
+  const kill = new Promise<void>((resolve) => killed = resolve);
+  let holding = true;
+  const receiver = otlpReceiver({
+    async respond(_request, index) {
+      if (holding && index === 4) {
+        holding = false;
+        killed();
+        await kill.then(() => new Promise((r) => setTimeout(r, 100)));
+        // The exporter is dead: it never saw an answer to this one.
+        return new Response("gone", { status: 503 });
+      }
+      return undefined;
+    },
+  });
+  try {
+    const args = [
+      "export",
+      "--global",
+      "--endpoint",
+      receiver.url,
+      "--batch",
+      "8",
+    ];
+    const child = cliCommand(args, { home }).spawn();
+    await kill;
+    child.kill("SIGKILL");
+    const status = await child.status;
+    assert.equal(status.signal, "SIGKILL");
+    await child.stdout.cancel();
+    await child.stderr.cancel();
+    const before = receiver.acknowledged().length;
+    assert.equal(before, 4, "four requests acknowledged before the kill");
+    const again = await cliProcess(args, { home });
+    assert.equal(again.code, 0, again.stderr);
+    assertExactlyOnce(receiver, 2 * 35, 2 * 2);
+  } finally {
     await receiver.close();
   }
 });
