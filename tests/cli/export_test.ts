@@ -800,3 +800,81 @@ Deno.test("export killed (SIGKILL) mid-batch and started again: every event once
     await receiver.close();
   }
 });
+
+/** Waits until `check` holds (polling), failing after `ms`. */
+async function eventually(check: () => boolean, what: string, ms = 15_000) {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`Timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test("export --follow sends a session's events while it is being recorded, and new sessions", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  Deno.mkdirSync(home);
+  const stop = join(dir.path, "stop");
+  const receiver = otlpReceiver();
+  const exporter = cliCommand(
+    ["export", "--follow", "--global", "--endpoint", receiver.url],
+    { home },
+  ).spawn();
+  // A real recording: `record` runs a command that waits for a file.
+  const recorder = cliCommand([
+    "record",
+    "--workflow",
+    "build",
+    "--step",
+    "make",
+    "--",
+    "sh",
+    "-c",
+    `echo first; while [ ! -e '${stop}' ]; do sleep 0.05; done; echo second >&2`,
+  ], { home }).spawn();
+  const bodies = () =>
+    flatLogs(receiver.acknowledged()).map((l) => l.record.body.stringValue);
+  try {
+    await eventually(
+      () => bodies().includes("first"),
+      "the first line while the command runs",
+    );
+    assert.equal(bodies().includes("second"), false);
+    assert.deepEqual(flatSpans(receiver.requests), [], "nothing has ended yet");
+    Deno.writeTextFileSync(stop, "");
+    const recorded = await recorder.output();
+    assert.equal(recorded.code, 0);
+    await eventually(
+      () => flatSpans(receiver.requests).length === 2,
+      "the step and workflow spans once the session ended",
+    );
+    const second = flatLogs(receiver.requests).find((l) =>
+      l.record.body.stringValue === "second"
+    )!;
+    assert.equal(second.record.severityNumber, 13, "stderr: WARN");
+
+    const later = endedSession(home, 1);
+    await eventually(
+      () => logKeys(receiver.acknowledged()).includes(`${later.sessionId}#6`),
+      "a session that started after the exporter",
+    );
+    exporter.kill("SIGTERM");
+    const out = await exporter.output();
+    assert.equal(out.code, 0, ourStderr(new TextDecoder().decode(out.stderr)));
+    const events = flatLogs(receiver.acknowledged()).length;
+    assert.match(
+      new TextDecoder().decode(out.stdout),
+      new RegExp(`exported ${events} log records and 4 spans of 2 sessions`),
+    );
+    assertExactlyOnce(receiver, events, 4);
+  } finally {
+    for (const child of [exporter, recorder]) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already ended.
+      }
+    }
+    await receiver.close();
+  }
+});
