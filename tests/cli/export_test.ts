@@ -845,8 +845,10 @@ Deno.test("export --follow sends a session's events while it is being recorded, 
     const recorded = await recorder.output();
     assert.equal(recorded.code, 0);
     await eventually(
-      () => flatSpans(receiver.requests).length === 2,
-      "the step and workflow spans once the session ended",
+      () =>
+        flatSpans(receiver.requests).length === 2 &&
+        bodies().includes("second"),
+      "the last line, the step and workflow spans once the session ended",
     );
     const second = flatLogs(receiver.requests).find((l) =>
       l.record.body.stringValue === "second"
