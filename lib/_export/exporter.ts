@@ -143,6 +143,8 @@ class Exporter {
   #tracked = new Map<string, Tracked>();
   #resources = new Map<string, OtlpResource>();
   #batch = new Batch();
+  #inFlight?: Promise<void>;
+  #buffer = new Uint8Array(CHUNK);
   #summary: ExportSummary = {
     sessions: 0,
     logRecords: 0,
@@ -188,7 +190,7 @@ class Exporter {
         if (o.signal.aborted) break;
         await this.#exportSession(this.#track(file));
       }
-      await this.#flush();
+      await this.#drain();
       return;
     }
     const wake = this.#watch();
@@ -199,7 +201,7 @@ class Exporter {
           if (o.signal.aborted) break;
           if (!t.done) await this.#exportSession(t);
         }
-        await this.#flush();
+        await this.#drain();
         await wake.next(o.pollMs);
       }
     } finally {
@@ -365,25 +367,22 @@ class Exporter {
       t.mapper = new SessionMapper(t.file.id, this.#resource(t.file.project));
     }
     const mapper = t.mapper;
-    while (true) {
-      const events = await this.#readChunk(t);
-      if (events === undefined) break;
-      for (const event of events) {
-        const mapped = mapper.push(event);
-        t.last = event;
-        t.startedTs ??= event.ts;
-        const cp = t.checkpoint;
-        const s = this.#batch.session(t);
-        s.upTo = event.seq;
-        if (event.seq > cp.logs_seq) {
-          this.#batch.logs.push({ t, seq: event.seq, record: mapped.log });
-          this.#batch.bytes += 200 + mapped.log.body.length;
-        }
-        for (const span of mapped.spans) this.#addSpan(t, span, s);
-        if (this.#full()) await this.#flush();
-      }
-      t.consumedOffset = t.offset;
-      t.consumedSeq = mapper.lastSeq;
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(t.file.path, { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return; // removed meanwhile
+      throw new ZigError(
+        `Cannot read the session log at "${t.file.path}": ${
+          (error as Error).message
+        }`,
+        { kind: "io", path: t.file.path, cause: error },
+      );
+    }
+    try {
+      await this.#pump(t, file);
+    } finally {
+      file.close();
     }
     if (!mapper.closed && t.last) {
       const { state } = stateAfter(t.last, { since: t.startedTs ?? t.last.ts });
@@ -403,6 +402,30 @@ class Exporter {
       );
     }
     if (this.#full()) await this.#flush();
+  }
+
+  /** Maps every new complete line of a session's log into the batch. */
+  async #pump(t: Tracked, file: Deno.FsFile): Promise<void> {
+    const mapper = t.mapper!;
+    while (true) {
+      const events = this.#readChunk(t, file);
+      if (events === undefined) break;
+      for (const event of events) {
+        const mapped = mapper.push(event);
+        t.last = event;
+        t.startedTs ??= event.ts;
+        const s = this.#batch.session(t);
+        s.upTo = event.seq;
+        if (event.seq > t.checkpoint.logs_seq) {
+          this.#batch.logs.push({ t, seq: event.seq, record: mapped.log });
+          this.#batch.bytes += 200 + mapped.log.body.length;
+        }
+        for (const span of mapped.spans) this.#addSpan(t, span, s);
+        if (this.#full()) await this.#flush();
+      }
+      t.consumedOffset = t.offset;
+      t.consumedSeq = mapper.lastSeq;
+    }
   }
 
   #abandoned(t: Tracked): boolean {
@@ -444,12 +467,22 @@ class Exporter {
    * The events of the next chunk of complete lines after `t.offset`, or
    * `undefined` at the end of the file. A line without its newline waits.
    */
-  async #readChunk(t: Tracked): Promise<Event[] | undefined> {
-    let file: Deno.FsFile;
+  #readChunk(t: Tracked, file: Deno.FsFile): Event[] | undefined {
+    const carry = t.carry;
+    if (this.#buffer.length < carry.length + CHUNK) {
+      this.#buffer = new Uint8Array(carry.length + CHUNK); // a long line
+    }
+    const buffer = this.#buffer;
+    buffer.set(carry, 0);
+    let filled = carry.length;
     try {
-      file = await Deno.open(t.file.path, { read: true });
+      file.seekSync(t.offset + carry.length, Deno.SeekMode.Start);
+      while (filled < buffer.length) {
+        const n = file.readSync(buffer.subarray(filled));
+        if (n === null) break;
+        filled += n;
+      }
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
       throw new ZigError(
         `Cannot read the session log at "${t.file.path}": ${
           (error as Error).message
@@ -457,23 +490,8 @@ class Exporter {
         { kind: "io", path: t.file.path, cause: error },
       );
     }
-    let bytes: Uint8Array;
-    try {
-      await file.seek(t.offset + t.carry.length, Deno.SeekMode.Start);
-      const buffer = new Uint8Array(CHUNK);
-      let filled = 0;
-      while (filled < CHUNK) {
-        const n = await file.read(buffer.subarray(filled));
-        if (n === null) break;
-        filled += n;
-      }
-      if (filled === 0) return undefined;
-      bytes = t.carry.length === 0
-        ? buffer.subarray(0, filled)
-        : concat(t.carry, buffer.subarray(0, filled));
-    } finally {
-      file.close();
-    }
+    if (filled === carry.length) return undefined;
+    const bytes = buffer.subarray(0, filled);
     const lastNewline = bytes.lastIndexOf(10);
     if (lastNewline < 0) {
       t.carry = bytes.slice();
@@ -485,11 +503,11 @@ class Exporter {
     const events: Event[] = [];
     for (const line of text.split("\n")) {
       t.line++;
-      if (line.trim() === "") continue;
       let event: unknown;
       try {
         event = JSON.parse(line);
       } catch {
+        if (line.trim() === "") continue;
         event = undefined;
       }
       const e = event as Event | undefined;
@@ -508,11 +526,29 @@ class Exporter {
     return events;
   }
 
-  /** Sends (or prints) the batch, then records what was acknowledged. */
+  /**
+   * Hands the batch over to be sent while reading goes on. One batch is in
+   * flight at most, so they are sent and recorded in order.
+   */
   async #flush(): Promise<void> {
     const batch = this.#batch;
     if (batch.sessions.size === 0) return;
     this.#batch = new Batch();
+    if (this.#inFlight) await this.#inFlight;
+    this.#inFlight = this.#send(batch);
+    this.#inFlight.catch(() => {}); // rethrown where it is awaited
+  }
+
+  /** Sends what is batched and waits until everything is recorded. */
+  async #drain(): Promise<void> {
+    await this.#flush();
+    const last = this.#inFlight;
+    this.#inFlight = undefined;
+    await last;
+  }
+
+  /** Sends (or prints) a batch, then records what was acknowledged. */
+  async #send(batch: Batch): Promise<void> {
     const o = this.#o;
     if (o.dryRun) {
       const spans = batch.spans.map((e) => e.mapped.span);
@@ -665,11 +701,4 @@ class Exporter {
       },
     };
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

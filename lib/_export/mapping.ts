@@ -64,8 +64,6 @@ export function stepSpanIdOf(
   return digest(["zig-span", sessionId, "step", step.name, String(step.n)], 8);
 }
 
-const ENVELOPE = new Set(["seq", "ts", "zig_session_id", "type"]);
-
 /** A field value as an attribute value: null left out, objects nested. */
 function attributeValue(value: unknown): AttributeValue {
   if (value === null || value === undefined) return undefined;
@@ -93,6 +91,8 @@ interface StepInfo {
 interface StepState {
   /** Spans of this step already finished. */
   done: number;
+  /** The id of its current (or next) span: the (done + 1)th. */
+  spanId?: OtlpId;
   /** The running attempt: when it started and what step_started said. */
   open?: { start: bigint; info: StepInfo };
   /** After a failure, a retry starts then unless step_started says later. */
@@ -119,7 +119,6 @@ export class SessionMapper {
   readonly rootSpanId: OtlpId;
   #root?: { start: bigint; attributes: Attributes; workflow: string };
   #steps = new Map<string, StepState>();
-  #stepIds = new Map<string, OtlpId>();
   #lastNs = 0n;
   #lastSeq = 0;
   /** Whether the root span was emitted: no span follows it. */
@@ -145,20 +144,14 @@ export class SessionMapper {
 
   /** The id of the step's current (or next) span. */
   #stepSpanId(name: string, state: StepState): OtlpId {
-    const key = `${state.done + 1}\0${name}`;
-    let spanId = this.#stepIds.get(key);
-    if (!spanId) {
-      // Only the current span's id is kept: drop the finished one's.
-      this.#stepIds.delete(`${state.done}\0${name}`);
-      spanId = id(stepSpanIdOf(this.sessionId, { name, n: state.done + 1 }));
-      this.#stepIds.set(key, spanId);
-    }
-    return spanId;
+    return state.spanId ??= id(
+      stepSpanIdOf(this.sessionId, { name, n: state.done + 1 }),
+    );
   }
 
   /** Maps one event. Events must come in log order. */
   push(event: Event): MappedEvent {
-    const ns = parseTimestamp(event.ts) ?? this.#lastNs;
+    const ns = timeOf(event.ts) ?? this.#lastNs;
     this.#lastNs = ns;
     this.#lastSeq = event.seq;
     const spans: MappedSpan[] = [];
@@ -299,16 +292,6 @@ export class SessionMapper {
         break;
       }
     }
-    const attributes: Attributes = {
-      "zig.session_id": this.sessionId,
-      "zig.seq": event.seq,
-      "zig.type": type,
-    };
-    for (const key in event) {
-      if (ENVELOPE.has(key)) continue;
-      if (type === "step_output" && key === "line") continue; // the body
-      attributes[`zig.${key}`] = attributeValue(event[key]);
-    }
     return {
       log: {
         resource: this.resource,
@@ -316,10 +299,12 @@ export class SessionMapper {
         severityNumber: severity,
         severityText: SEVERITY_TEXT[severity],
         body,
-        attributes,
         traceId: this.traceId,
         spanId,
-        eventName: `zig.${type}`,
+        sessionId: this.sessionId,
+        seq: event.seq,
+        type,
+        event,
       },
       spans,
     };
@@ -363,6 +348,7 @@ export class SessionMapper {
       status: end.status,
     };
     step.done++;
+    step.spanId = undefined;
     step.open = undefined;
     return span;
   }
@@ -406,7 +392,6 @@ export class SessionMapper {
     });
     this.closed = true;
     this.#steps.clear();
-    this.#stepIds.clear();
     return spans;
   }
 
@@ -439,4 +424,36 @@ function str(v: unknown): string | undefined {
 
 function num(v: unknown): number | undefined {
   return typeof v === "number" ? v : undefined;
+}
+
+let cachedPrefix = "";
+let cachedSeconds = 0n;
+
+/**
+ * Nanoseconds since the epoch of a timestamp. The common form (UTC,
+ * `+00:00`, a fraction) is parsed with the seconds cached, as consecutive
+ * events share them; anything else goes through {@linkcode parseTimestamp}.
+ */
+export function timeOf(ts: string): bigint | undefined {
+  const n = ts.length;
+  if (
+    n > 26 && n <= 35 && ts.charCodeAt(19) === 46 && ts.endsWith("+00:00")
+  ) {
+    let nanos = 0;
+    let digits = 0;
+    for (let i = 20; i < n - 6; i++) {
+      const c = ts.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return parseTimestamp(ts);
+      nanos = nanos * 10 + c;
+      digits++;
+    }
+    if (!ts.startsWith(cachedPrefix) || cachedPrefix === "") {
+      const seconds = parseTimestamp(ts.slice(0, 19) + "+00:00");
+      if (seconds === undefined) return undefined;
+      cachedPrefix = ts.slice(0, 19);
+      cachedSeconds = seconds;
+    }
+    return cachedSeconds + BigInt(nanos * 10 ** (9 - digits));
+  }
+  return parseTimestamp(ts);
 }

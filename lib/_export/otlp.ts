@@ -47,10 +47,48 @@ export interface LogRecordData {
   severityNumber: number;
   severityText: string;
   body: string;
-  attributes: Attributes;
   traceId: OtlpId;
   spanId: OtlpId;
-  eventName: string;
+  /** Its attributes: `zig.session_id`, `zig.seq`, `zig.type`, then the
+   * event's own fields as `zig.<field>` (see {@linkcode eventFields}). */
+  sessionId: string;
+  seq: number;
+  type: string;
+  /** The event as read: its fields become attributes. */
+  event: Record<string, unknown>;
+}
+
+const ENVELOPE = new Set(["seq", "ts", "zig_session_id", "type"]);
+
+/**
+ * Calls `each` with the attribute key and value of every field of an event
+ * that becomes an attribute: not the envelope, not a step_output's line (the
+ * body), not a null.
+ */
+export function eventFields(
+  record: LogRecordData,
+  each: (key: string, value: AttributeValue) => void,
+): void {
+  const event = record.event;
+  const output = record.type === "step_output";
+  for (const field in event) {
+    if (ENVELOPE.has(field) || (output && field === "line")) continue;
+    const value = event[field];
+    if (value === null || value === undefined) continue;
+    each(prefixed(field), value as AttributeValue);
+  }
+}
+
+const PREFIXED = new Map<string, string>();
+
+/** `zig.<field>`, cached. */
+function prefixed(field: string): string {
+  let key = PREFIXED.get(field);
+  if (key === undefined) {
+    key = `zig.${field}`;
+    if (PREFIXED.size < 1000) PREFIXED.set(field, key);
+  }
+  return key;
 }
 
 /** One finished span. */
@@ -94,8 +132,13 @@ class ProtoWriter {
     this.view = new DataView(next.buffer);
   }
 
-  /** A varint below 2^32. */
+  /** A varint below 2^53. */
   varint(v: number): void {
+    if (v < 128) {
+      this.ensure(1);
+      this.buf[this.pos++] = v;
+      return;
+    }
     this.ensure(10);
     while (v > 127) {
       this.buf[this.pos++] = (v & 127) | 128;
@@ -117,7 +160,11 @@ class ProtoWriter {
   }
 
   tag(field: number, wire: number): void {
-    this.varint((field << 3) | wire);
+    const key = (field << 3) | wire;
+    if (key < 128) {
+      this.ensure(1);
+      this.buf[this.pos++] = key;
+    } else this.varint(key);
   }
 
   fixed64(field: number, v: bigint): void {
@@ -245,16 +292,25 @@ function writeAnyValue(w: ProtoWriter, v: AttributeValue): void {
   }
 }
 
+function writeKeyValue(
+  w: ProtoWriter,
+  field: number,
+  key: string,
+  v: AttributeValue,
+): void {
+  const kv = w.begin(field);
+  w.string(1, key);
+  const value = w.begin(2);
+  writeAnyValue(w, v);
+  w.end(value);
+  w.end(kv);
+}
+
 function writeAttributes(w: ProtoWriter, attrs: Attributes, field: number) {
   for (const key in attrs) {
     const v = attrs[key];
     if (v === null || v === undefined) continue;
-    const kv = w.begin(field);
-    w.string(1, key);
-    const value = w.begin(2);
-    writeAnyValue(w, v);
-    w.end(value);
-    w.end(kv);
+    writeKeyValue(w, field, key, v);
   }
 }
 
@@ -299,12 +355,15 @@ export function encodeLogsProtobuf(records: readonly LogRecordData[]) {
       const body = w.begin(5);
       w.string(1, r.body);
       w.end(body);
-      writeAttributes(w, r.attributes, 6);
+      writeKeyValue(w, 6, "zig.session_id", r.sessionId);
+      writeKeyValue(w, 6, "zig.seq", r.seq);
+      writeKeyValue(w, 6, "zig.type", r.type);
+      eventFields(r, (key, value) => writeKeyValue(w, 6, key, value));
       w.fixed32(8, TRACE_FLAGS);
       w.bytes(9, r.traceId.bytes);
       w.bytes(10, r.spanId.bytes);
       w.fixed64(11, r.timeUnixNano);
-      w.string(12, r.eventName);
+      w.string(12, prefixed(r.type));
       w.end(rec);
     }
     w.end(scopeLogs);
@@ -391,17 +450,25 @@ export function logsJson(records: readonly LogRecordData[]): object {
         scope: { name: SCOPE_NAME },
         logRecords: group.map((r) => {
           const time = String(r.timeUnixNano);
+          const attributes = [
+            { key: "zig.session_id", value: jsonAnyValue(r.sessionId) },
+            { key: "zig.seq", value: jsonAnyValue(r.seq) },
+            { key: "zig.type", value: jsonAnyValue(r.type) },
+          ];
+          eventFields(r, (key, value) => {
+            attributes.push({ key, value: jsonAnyValue(value) });
+          });
           return {
             timeUnixNano: time,
             observedTimeUnixNano: time,
             severityNumber: r.severityNumber,
             severityText: r.severityText,
             body: { stringValue: r.body },
-            attributes: jsonAttributes(r.attributes),
+            attributes,
             flags: TRACE_FLAGS,
             traceId: r.traceId.hex,
             spanId: r.spanId.hex,
-            eventName: r.eventName,
+            eventName: prefixed(r.type),
           };
         }),
       }],
