@@ -36,17 +36,15 @@ export type EnvReader = (name: string) => string | undefined;
 const DEFAULT_ENDPOINT = "http://localhost:4318";
 
 function checkUrl(value: string, what: string): URL {
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(
-      `Invalid ${what} "${value}": expected a URL like http://collector:4318`,
-    );
+    url = undefined;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
+  if (url?.protocol !== "http:" && url?.protocol !== "https:") {
     throw new UsageError(
-      `Invalid ${what} "${value}": only http:// and https:// are supported (OTLP/gRPC is not)`,
+      `Invalid ${what} "${value}": expected an http:// or https:// URL like http://collector:4318 (OTLP/gRPC is not supported)`,
     );
   }
   return url;

@@ -880,3 +880,96 @@ Deno.test("export --follow sends a session's events while it is being recorded, 
     await receiver.close();
   }
 });
+
+Deno.test("export reads the standard OTEL_* variables under the executable's permissions; flags win", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  endedSession(home, 1);
+  const base = otlpReceiver();
+  const logs = otlpReceiver();
+  try {
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: base.url,
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${logs.url}/v1/logs`,
+      OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20s3cret,x-team=ci",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_COMPRESSION: "none",
+      OTEL_SERVICE_NAME: "agents",
+      OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=ci,team=core",
+    };
+    const result = await cliProcess(["export", "--global"], { home, env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "");
+    assert.deepEqual(base.requests.map((r) => r.signal), ["traces"]);
+    assert.deepEqual(logs.requests.map((r) => r.signal), ["logs"]);
+    for (const r of [...base.requests, ...logs.requests]) {
+      assert.equal(r.protocol, "json");
+      assert.equal(r.gzip, false);
+      assert.equal(r.headers.get("authorization"), "Bearer s3cret");
+      assert.equal(r.headers.get("x-team"), "ci");
+    }
+    const [log] = flatLogs(logs.requests);
+    assert.equal(log.resource["service.name"], "agents");
+    assert.equal(log.resource["deployment.environment"], "ci");
+    assert.equal(log.resource["team"], "core");
+    assert.equal(log.resource["host.name"], Deno.hostname());
+
+    // Flags win: --endpoint over both variables, --protocol, --header.
+    const flagged = otlpReceiver();
+    try {
+      const again = await cliProcess([
+        "export",
+        "--global",
+        "--endpoint",
+        flagged.url,
+        "--protocol",
+        "http/protobuf",
+        "--header",
+        "x-team=night",
+      ], { home: join(dir.path, "zig"), env });
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(flagged.requests.map((r) => r.signal), [
+        "traces",
+        "logs",
+      ]);
+      for (const r of flagged.requests) {
+        assert.equal(r.protocol, "protobuf");
+        assert.equal(r.headers.get("x-team"), "night");
+      }
+    } finally {
+      await flagged.close();
+    }
+  } finally {
+    await base.close();
+    await logs.close();
+  }
+});
+
+Deno.test("export says what is wrong with a bad endpoint, protocol or header", async () => {
+  using dir = tempDir();
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ["--endpoint", "collector:4318"],
+      /Invalid --endpoint "collector:4318": expected an http:\/\/ or https:\/\/ URL like http:\/\/collector:4318/,
+    ],
+    [
+      ["--endpoint", "grpc://c:4317"],
+      /Invalid --endpoint "grpc:\/\/c:4317": .*\(OTLP\/gRPC is not supported\)/,
+    ],
+    [
+      ["--protocol", "grpc"],
+      /Invalid --protocol "grpc": expected http\/protobuf or http\/json \(OTLP\/gRPC is not supported; use port 4318\)/,
+    ],
+    [["--header", "novalue"], /Invalid --header "novalue": expected K=V/],
+    [["--batch", "0"], /Invalid --batch 0/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runCli(["export", ...args], { home: dir.path });
+    assert.equal(result.code, 2, args.join(" "));
+    assert.match(result.stderr, message);
+    assert.match(result.stderr, /Run 'zig-session export --help' for usage/);
+  }
+  const help = await runCli(["export", "--help"], { home: dir.path });
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
+});
