@@ -360,9 +360,13 @@ class Exporter {
         t.done = true;
         return;
       }
-      if (o.since !== undefined && !(await this.#startedSince(t, o.since))) {
-        t.done = true;
-        return;
+      if (o.since !== undefined) {
+        const since = await this.#startedSince(t, o.since);
+        if (since === undefined) return; // no first line yet: look again
+        if (!since) {
+          t.done = true;
+          return;
+        }
       }
       t.mapper = new SessionMapper(t.file.id, this.#resource(t.file.project));
     }
@@ -407,7 +411,7 @@ class Exporter {
   /** Maps every new complete line of a session's log into the batch. */
   async #pump(t: Tracked, file: Deno.FsFile): Promise<void> {
     const mapper = t.mapper!;
-    while (true) {
+    while (!this.#o.signal.aborted) {
       const events = this.#readChunk(t, file);
       if (events === undefined) break;
       for (const event of events) {
@@ -449,14 +453,16 @@ class Exporter {
       this.#batch.bytes >= this.#o.batchBytes;
   }
 
-  async #startedSince(t: Tracked, since: bigint): Promise<boolean> {
+  /** Whether the session started at or after `since`; undefined: unknown yet. */
+  async #startedSince(t: Tracked, since: bigint): Promise<boolean | undefined> {
     const file = await Deno.open(t.file.path, { read: true });
     try {
       const buffer = new Uint8Array(64 * 1024);
       const n = await file.read(buffer) ?? 0;
       const text = decoder.decode(buffer.subarray(0, n));
-      const first = text.slice(0, text.indexOf("\n"));
-      const ts = /"ts":"([^"]+)"/.exec(first)?.[1];
+      const newline = text.indexOf("\n");
+      if (newline < 0) return n === buffer.length ? false : undefined;
+      const ts = /"ts":"([^"]+)"/.exec(text.slice(0, newline))?.[1];
       return ts !== undefined && instant(ts) >= since;
     } finally {
       file.close();

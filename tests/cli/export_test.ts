@@ -973,3 +973,46 @@ Deno.test("export says what is wrong with a bad endpoint, protocol or header", a
   assert.equal(help.code, 0);
   assert.match(help.stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
 });
+
+Deno.test("export carries event kinds it does not know, and sessions whose id is not a UUID", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "zig");
+  const writer = testWriter(home, { createId: () => "build-42" });
+  writer.emit({
+    type: "agent_thought",
+    text: "try the cache",
+    tokens: { in: 3, out: 5 },
+    tags: ["a", null],
+    score: 0.5,
+    gone: null,
+  });
+  writer.ended("success", 2);
+  const receiver = otlpReceiver();
+  try {
+    const result = await runCli(
+      ["export", "--global", "--endpoint", receiver.url],
+      { home },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const logs = flatLogs(receiver.requests);
+    const thought = logs.find((l) =>
+      l.attributes["zig.type"] === "agent_thought"
+    )!;
+    assert.equal(thought.record.eventName, "zig.agent_thought");
+    assert.equal(thought.record.severityNumber, 9);
+    assert.equal(thought.attributes["zig.text"], "try the cache");
+    assert.deepEqual(thought.attributes["zig.tokens"], { in: 3, out: 5 });
+    assert.deepEqual(thought.attributes["zig.tags"], ["a", undefined]);
+    assert.equal(thought.attributes["zig.score"], 0.5);
+    assert.equal("zig.gone" in thought.attributes, false, "null is left out");
+    // Not a UUID: the trace id is derived, the same for every record.
+    const traceIds = new Set(logs.map((l) => l.record.traceId));
+    assert.equal(traceIds.size, 1);
+    assert.match([...traceIds][0], /^[0-9a-f]{32}$/);
+    const [root] = flatSpans(receiver.requests);
+    assert.equal(root.span.traceId, [...traceIds][0]);
+    assert.equal(root.attributes["zig.session.id"], "build-42");
+  } finally {
+    await receiver.close();
+  }
+});
