@@ -120,8 +120,19 @@ export class CheckpointStore {
     }
   }
 
+  /** Refuses folders that are links: nothing is read through them either. */
+  #checkDirs(): boolean {
+    for (const dir of [join(this.#home, "export"), this.dir]) {
+      const info = lstat(dir);
+      if (info === undefined) return false;
+      if (!info.isDirectory) refuseLink(dir);
+    }
+    return true;
+  }
+
   /** The checkpoint of a session (nothing sent when there is none). */
   read(sessionId: string): Checkpoint {
+    if (!this.#checkDirs()) return { ...NOTHING_SENT };
     const path = join(this.dir, `${sessionId}.json`);
     const info = lstat(path);
     if (info === undefined) return { ...NOTHING_SENT };

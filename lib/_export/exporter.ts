@@ -354,7 +354,12 @@ class Exporter {
           t.done = true;
           return;
         }
-        throw error;
+        throw new ZigError(
+          `Cannot read the session log at "${t.file.path}": ${
+            (error as Error).message
+          }`,
+          { kind: "io", path: t.file.path, cause: error },
+        );
       }
       if (t.checkpoint.spans_closed && t.checkpoint.log_size === size) {
         t.done = true;
