@@ -536,7 +536,7 @@ Deno.test("two exporters on one zig home send every event once (two real process
         `x-exporter=${name}`,
       ], { home }).spawn();
     const a = exporter("a");
-    await firstSeen;
+    await untilSent(firstSeen, a);
     const b = exporter("b");
     await new Promise((resolve) => setTimeout(resolve, 1500));
     release();
@@ -568,6 +568,15 @@ function endedSession(home: string, n: number) {
   writer.stepCompleted({ stepName: "make", exitCode: 0, durationMs: 3 });
   writer.ended("success", 4);
   return writer;
+}
+
+/** Waits for `sent`, failing if the exporter ends first (it never sent). */
+async function untilSent(sent: Promise<void>, exporter: Deno.ChildProcess) {
+  const ended = exporter.status.then((s) => s);
+  const first = await Promise.race([sent.then(() => undefined), ended]);
+  if (first !== undefined) {
+    throw new Error(`The exporter ended (code ${first.code}) before sending`);
+  }
 }
 
 /** Every event sent exactly once among the acknowledged requests. */
@@ -785,7 +794,7 @@ Deno.test("export killed (SIGKILL) mid-batch and started again: every event once
       "8",
     ];
     const child = cliCommand(args, { home }).spawn();
-    await kill;
+    await untilSent(kill, child);
     child.kill("SIGKILL");
     const status = await child.status;
     assert.equal(status.signal, "SIGKILL");
