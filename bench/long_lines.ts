@@ -10,15 +10,9 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SessionWriter } from "../mod.ts";
+import { CLI as CLI_PATH, CLI_FLAGS } from "../tests/cli/_helpers.ts";
 
-const project = new URL("../", import.meta.url).pathname;
-const CLI = [
-  "run",
-  "--config",
-  join(project, "deno.json"),
-  "-P=cli",
-  join(project, "cli.ts"),
-];
+const CLI = [...CLI_FLAGS, CLI_PATH];
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
