@@ -5,7 +5,9 @@
 // same definitions (unknown fields, wrong types, non-integer enums and
 // non-hex ids fail) and brought to the same shape, so the two protocols can
 // be compared.
-import protobuf from "protobufjs";
+// An npm package for the tests only: never in the module's import graph.
+// deno-lint-ignore no-import-prefix
+import protobuf from "npm:protobufjs@8.8.1";
 import { gunzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
