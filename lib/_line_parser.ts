@@ -24,6 +24,13 @@ export interface SplitterOptions {
   long?: (line: number, offset: number) => LongLineSink;
 }
 
+/**
+ * The longest line held as text, in bytes: V8's longest string (in UTF-16
+ * units, never more than a line's UTF-8 bytes). A longer line cannot be
+ * decoded; it is reported and skipped, not held.
+ */
+export const MAX_TEXT_LINE = 0x1fff_ffe8;
+
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -75,6 +82,7 @@ export class LineSplitter {
   #sink: LongLineSink | undefined; // the waiting line, when too long to hold
   #pending: Uint8Array = new Uint8Array(0); // a character the last chunk cut
   #invalid = false; // whether the long line held invalid UTF-8
+  #overlong = false; // the waiting line is longer than MAX_TEXT_LINE: dropped
   #path: string;
   #onProblem: ProblemHandler | undefined;
   #long: SplitterOptions["long"];
@@ -99,7 +107,7 @@ export class LineSplitter {
       return;
     }
     let from = 0;
-    if (this.#sink !== undefined || this.#partsLength > 0) {
+    if (this.#sink !== undefined || this.#partsLength > 0 || this.#overlong) {
       this.#endWaiting(bytes.subarray(0, first), onLine);
       from = first + 1;
     }
@@ -113,10 +121,11 @@ export class LineSplitter {
   /** Ends the input: a line left without its newline is reported as torn. */
   finish(): void {
     const length = this.#bytes - this.#lineStart;
-    const rest = this.#sink !== undefined
+    const rest = this.#sink !== undefined || this.#overlong
       ? undefined
       : decoder.decode(concat(this.#parts, this.#partsLength));
     this.#sink = undefined;
+    this.#overlong = false;
     this.#parts = [];
     this.#partsLength = 0;
     this.#pending = new Uint8Array(0);
@@ -177,8 +186,16 @@ export class LineSplitter {
   /** Keeps the start of a line that has no newline yet. */
   #hold(bytes: Uint8Array): void {
     if (this.#sink !== undefined) return this.#feed(bytes);
+    if (this.#overlong) return;
     this.#parts.push(bytes.slice());
     this.#partsLength += bytes.length;
+    if (this.#long === undefined && this.#partsLength > MAX_TEXT_LINE) {
+      // Too long for a string: nothing could read it, so it is not held.
+      this.#overlong = true;
+      this.#parts = [];
+      this.#partsLength = 0;
+      return;
+    }
     if (this.#long === undefined || this.#partsLength <= LONG_LINE) return;
     // Too long to hold: stream it to a sink from now on.
     this.#sink = this.#long(this.#line + 1, this.#lineStart);
@@ -214,6 +231,27 @@ export class LineSplitter {
     onLine: (text: string, line: number) => void,
   ): void {
     const sink = this.#sink;
+    if (
+      this.#overlong ||
+      (sink === undefined && this.#partsLength + tail.length > MAX_TEXT_LINE)
+    ) {
+      this.#overlong = false;
+      this.#parts = [];
+      this.#partsLength = 0;
+      const line = ++this.#line;
+      const length = this.#bytes + tail.length - this.#lineStart;
+      const reason =
+        `${length} bytes long, more than the ${MAX_TEXT_LINE} a text can hold`;
+      reportProblem(this.#onProblem, {
+        kind: "malformed_line",
+        path: this.#path,
+        line,
+        reason,
+        message:
+          `Line ${line} of ${this.#path} cannot be read: it is ${reason}; skipped it and read on`,
+      });
+      return;
+    }
     if (sink === undefined) {
       this.#parts.push(tail);
       const bytes = concat(this.#parts, this.#partsLength + tail.length);

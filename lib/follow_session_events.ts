@@ -71,8 +71,8 @@ export async function* followSessionEvents(
   signal?.addEventListener("abort", onAbort);
   try {
     while (!signal?.aborted) {
-      // Read everything there is now.
-      while (true) {
+      // Read everything there is now (a long log: until the signal).
+      while (!signal?.aborted) {
         let n: number | null;
         try {
           n = await file.read(buffer);

@@ -65,3 +65,32 @@ Deno.test("aborting the signal ends the iteration of a session that never ends",
   assert.deepEqual(seen, ["zig_session_started"]);
   w.close();
 });
+
+Deno.test("following stops reading when aborted, even in the middle of a long log (wait --timeout was not kept)", async () => {
+  using tmp = tempDir();
+  const path = `${tmp.path}/long.jsonl`;
+  const first = JSON.stringify({
+    seq: 1,
+    ts: "2026-11-23T22:41:46+00:00",
+    zig_session_id: "a",
+    type: "heartbeat",
+    interval_secs: 10,
+  });
+  // The first read (64 KiB) holds the first event; what follows it is read
+  // only if following goes on after the abort.
+  Deno.writeTextFileSync(path, first + "\n".repeat(200_000) + "not json\n");
+  const controller = new AbortController();
+  const problems: string[] = [];
+  const seen: number[] = [];
+  for await (
+    const event of followSessionEvents(path, {
+      signal: controller.signal,
+      onProblem: (p) => problems.push(p.kind),
+    })
+  ) {
+    seen.push(event.seq);
+    controller.abort();
+  }
+  assert.deepEqual(seen, [1]);
+  assert.deepEqual(problems, [], "read on after the abort");
+});

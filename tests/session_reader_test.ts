@@ -262,3 +262,38 @@ Deno.test("streaming a large log keeps memory bounded", async () => {
     "reading the whole file fit the cap: the test proves nothing",
   );
 });
+
+Deno.test("a line longer than any string (a sparse 540 MB line) is reported and skipped, the events around it read", async () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "long.jsonl");
+  const event = (seq: number, type: string) =>
+    JSON.stringify({
+      seq,
+      ts: "2026-11-23T22:41:46+00:00",
+      zig_session_id: "a",
+      type,
+      ...(type === "zig_session_ended"
+        ? { status: "success", duration_ms: 5 }
+        : {}),
+    }) + "\n";
+  const head = event(1, "heartbeat") + '{"seq":2,"line":"';
+  const longLength = 540_000_000; // over V8's longest string, 536,870,888
+  const file = Deno.openSync(path, { write: true, create: true });
+  file.writeSync(new TextEncoder().encode(head));
+  file.truncateSync(longLength); // the rest of the line: a hole of zeros
+  file.seekSync(0, Deno.SeekMode.End);
+  file.writeSync(
+    new TextEncoder().encode("\n" + event(3, "zig_session_ended")),
+  );
+  file.close();
+  const problems: SessionProblem[] = [];
+  const events = await readSessionEvents(path, {
+    onProblem: (p) => problems.push(p),
+  });
+  // Before: an uncaught TypeError ("buffer exceeds maximum length").
+  assert.deepEqual(events.map((e) => e.seq), [1, 3]);
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0].kind, "malformed_line");
+  assert.equal(problems[0].line, 2);
+  assert.match(problems[0].message, /cannot be read: it is \d+ bytes long/);
+});

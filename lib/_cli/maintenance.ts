@@ -476,6 +476,8 @@ async function checkLog(logPath: string): Promise<LogCheck> {
       check.problems.push(
         `line ${p.line}: bytes that are not UTF-8 (zig cannot read the log)`,
       );
+    } else if (p.kind === "malformed_line") {
+      check.problems.push(`line ${p.line}: ${p.reason}`);
     }
   }
   if (first) check.problems.push("empty log");

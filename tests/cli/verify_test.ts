@@ -350,3 +350,40 @@ Deno.test("verify: a lone surrogate escape (half an emoji, as older writers left
   );
   assert.match(r.stdout, /1 problem\(s\) in 1 log\(s\)/);
 });
+
+Deno.test("verify reports a line longer than any string and checks the other logs (it failed with a TypeError)", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const make = () => {
+    const writer = SessionWriter.create({
+      zigHome: w.home,
+      projectRoot: w.repo,
+      workflowName: "w",
+      workflowPath: "w.zwf",
+      tierCount: 1,
+    });
+    writer.ended("success", 1);
+    return writer;
+  };
+  const long = make();
+  const other = make();
+  // Another writer's huge last line: 540 MB (a sparse hole), no string holds it.
+  const file = Deno.openSync(long.logPath, { append: true });
+  file.writeSync(new TextEncoder().encode('{"seq":3,"line":"'));
+  file.truncateSync(540_000_000);
+  file.seekSync(0, Deno.SeekMode.End);
+  file.writeSync(new TextEncoder().encode("\n"));
+  file.close();
+  // The other log, damaged too, so that its check is seen.
+  Deno.writeTextFileSync(other.logPath, "torn", { append: true });
+  const result = await runCli(["verify"], w.opts);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(
+    result.stdout,
+    /line 3: \d{9} bytes long, more than the 536870888 a text can hold/,
+  );
+  assert.match(
+    result.stdout,
+    new RegExp(`${other.sessionId}.jsonl: line 3: torn`),
+  );
+});
