@@ -538,7 +538,8 @@ Deno.test("two exporters on one zig home send every event once (two real process
     const a = exporter("a");
     await untilSent(firstSeen, a);
     const b = exporter("b");
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // B is blocked on the lock A holds once it has the lock file open.
+    await untilLockOpen(b.pid, join(home, "export"));
     release();
     const [outA, outB] = await Promise.all([a.output(), b.output()]);
     const text = (o: Deno.CommandOutput) =>
@@ -561,6 +562,30 @@ Deno.test("two exporters on one zig home send every event once (two real process
     await receiver.close();
   }
 });
+
+/**
+ * Waits until the process `pid` has a lock file under `dir` open (Linux's
+ * /proc), so that it is known to wait for that lock; fails after 30 s.
+ */
+async function untilLockOpen(pid: number, dir: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
+        try {
+          const target = Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`);
+          if (target.startsWith(dir) && target.endsWith(".lock")) return;
+        } catch {
+          // Closed meanwhile.
+        }
+      }
+    } catch {
+      // Not started yet, or gone.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`Process ${pid} never opened a lock file under ${dir}`);
+}
 
 /** A session that ended, with `n` output lines: n + 5 events, 2 spans. */
 function endedSession(home: string, n: number) {

@@ -164,6 +164,7 @@ function session(root: string) {
   const w = SessionWriter.create({
     zigHome: ws.home,
     projectRoot: ws.repo,
+    cwd: ws.repo, // not the test's own directory, whose name varies
     workflowName: "long-lines",
     workflowPath: "w.zwf",
     tierCount: 1,
