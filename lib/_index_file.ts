@@ -150,6 +150,13 @@ function compactTime(): string {
  */
 const ourWrites = new Map<string, string>();
 
+/**
+ * Identity of each index file this process last wrote with a tail as zig
+ * writes it (see patchTail): a patch of the same file need not check its tail
+ * again.
+ */
+const ourTails = new Map<string, string>();
+
 function identityOf(info: Deno.FileInfo): string {
   return `${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`;
 }
@@ -211,6 +218,8 @@ function writeIndexFile(
   options: {
     text: TempContent;
     canonical: boolean;
+    /** The text ends in entry blocks as zig writes them (see patchTail). */
+    tailValid?: boolean;
     indexed?: (id: string) => boolean;
     rebuilt?: boolean;
   },
@@ -219,9 +228,12 @@ function writeIndexFile(
   removeStaleTempsSync(path, names);
   replaceFileSync(path, options.text);
   ourWrites.delete(path);
-  if (options.canonical) {
+  ourTails.delete(path);
+  if (options.canonical || options.tailValid) {
     try {
-      ourWrites.set(path, identityOf(Deno.statSync(path)));
+      const identity = identityOf(Deno.statSync(path));
+      if (options.canonical) ourWrites.set(path, identity);
+      ourTails.set(path, identity);
     } catch {
       // Not knowing the identity only costs a parse next time.
     }
@@ -532,11 +544,12 @@ function completeEntry(entry: unknown, scope: Scope): entry is AnyEntry {
  * The entry blocks at the end of an index's last bytes, from the first block
  * that starts there to the closing: where they begin in `tail`, and their
  * text. `undefined` unless every one parses, has its index's fields and is
- * byte for byte as zig pretty-prints it, and the text ends as zig ends it.
+ * byte for byte as zig pretty-prints it, and the text ends as zig ends it;
+ * only the last is checked when the tail is `trusted` (this process wrote it).
  */
 function validTail(
   tail: Uint8Array,
-  scope: Scope,
+  options: { scope: Scope; trusted: boolean },
 ): { from: number; text: string } | undefined {
   const close = tail.length - CLOSING.length;
   if (!startsWithBytes(tail, TAIL_END, close - BLOCK_END.length)) {
@@ -552,9 +565,10 @@ function validTail(
     const text = new TextDecoder("utf-8", { fatal: true }).decode(
       tail.subarray(first + 1, close),
     );
+    if (options.trusted) return { from: first + 1, text };
     const entries = JSON.parse(`[${text}]`);
     if (!Array.isArray(entries) || entries.length === 0) return undefined;
-    if (!entries.every((entry) => completeEntry(entry, scope))) {
+    if (!entries.every((entry) => completeEntry(entry, options.scope))) {
       return undefined;
     }
     const pretty = JSON.stringify({ sessions: entries }, null, 2);
@@ -626,7 +640,10 @@ function patchTail(
       length: TAIL_BYTES,
     });
     if (tail.length !== TAIL_BYTES) return false;
-    const blocks = validTail(tail, scope);
+    const blocks = validTail(tail, {
+      scope,
+      trusted: ourTails.get(path) === identityOf(info),
+    });
     if (blocks === undefined) return false;
     const block = tailBlock(blocks, options.id);
     if (block === undefined && !options.fresh) return false;
@@ -650,6 +667,7 @@ function patchTail(
         },
         // Still all validated if it was before: only the tail changed.
         canonical: ours,
+        tailValid: true,
         indexed: (id) => id === options.id,
       });
     } catch (error) {
