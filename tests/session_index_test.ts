@@ -27,6 +27,7 @@ import {
   writeBulkLogs,
 } from "./_helpers.ts";
 import { referenceBinary } from "./_reference.ts";
+import { fillUp, mountTmpfs } from "./_tmpfs.ts";
 
 Deno.test("the reference's indexes load with every field intact", () => {
   const project = loadProjectIndex(projectIndexPath(FIXTURE_PROJECT));
@@ -760,5 +761,65 @@ Deno.test("4 processes x 25 sessions on large indexes: every session in both, in
     const added = sessions.slice(ids.length);
     assert.deepEqual(new Set(added.map((s) => s.zig_session_id)), created);
     assert.ok(added.every((s) => s.status === "success" && s.ended_at));
+  }
+});
+
+Deno.test("a large index that cannot be patched on a full disk is left as it was, with no temporary file", () => {
+  const name = "a large index that cannot be patched on a full disk";
+  using disk = mountTmpfs("1m", name);
+  if (!disk) return;
+  const project = join(disk.path, "projects", "src-shop");
+  const indexes = [projectIndexPath(project), globalIndexPath(disk.path)];
+  const entry = (i: number) => ({
+    zig_session_id: `s-${i}`,
+    workflow_name: "w",
+    log_path: `/elsewhere/s-${i}.jsonl`,
+    started_at: "2026-01-01T00:00:00Z",
+    ended_at: "2026-01-01T00:01:00Z",
+    status: "success" as const,
+  });
+  const many = Array.from({ length: 700 }, (_, i) => i);
+  saveProjectIndex(indexes[0], {
+    sessions: many.map((i) => ({
+      ...entry(i),
+      workflow_path: "w.zwf",
+      workspace_path: "/src/shop",
+    })),
+  });
+  saveGlobalIndex(indexes[1], {
+    sessions: many.map((i) => ({ ...entry(i), project: "/src/shop" })),
+  });
+  const before = indexes.map((path) => Deno.readTextFileSync(path));
+  for (const text of before) assert.ok(text.length > 2 * TAIL);
+  const filler = fillUp(disk.path, 2); // the log's page, no room for a copy
+  const problems: SessionProblem[] = [];
+  const writer = SessionWriter.create({
+    zigHome: disk.path,
+    projectRoot: "/src/shop",
+    workflowName: "new",
+    workflowPath: "new.zwf",
+    tierCount: 1,
+    onProblem: (p) => problems.push(p),
+  });
+  assert.deepEqual(problems.map((p) => [p.kind, p.path]), [
+    ["index_not_updated", indexes[0]],
+    ["index_not_updated", indexes[1]],
+  ]);
+  assert.match(problems[0].message, /No space left on device/);
+  indexes.forEach((path, i) => {
+    assert.equal(Deno.readTextFileSync(path), before[i]);
+    const names = [...Deno.readDirSync(dirname(path))].map((e) => e.name);
+    assert.deepEqual(names.filter((n) => n.includes(".tmp-")), []);
+  });
+  // Room again: the end puts the session back into both indexes.
+  Deno.removeSync(filler);
+  writer.ended("success", 1);
+  for (const path of indexes) {
+    const text = Deno.readTextFileSync(path);
+    assertZigBytes(text);
+    const sessions = JSON.parse(text).sessions;
+    assert.equal(sessions.length, 701);
+    assert.equal(sessions.at(-1).zig_session_id, writer.sessionId);
+    assert.equal(sessions.at(-1).status, "success");
   }
 });
