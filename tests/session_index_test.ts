@@ -823,3 +823,88 @@ Deno.test("a large index that cannot be patched on a full disk is left as it was
     assert.equal(sessions.at(-1).status, "success");
   }
 });
+
+const strace = (() => {
+  try {
+    return new Deno.Command("strace", {
+      args: ["-V"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+if (!strace) {
+  console.log(
+    "session_index_test: skipping the kills at a patch's rename: strace is not installed (apt-get install strace)",
+  );
+}
+
+Deno.test({
+  name:
+    "writers killed at their patches' renames (strace) leave each large index whole; the next writer removes their temporary copies",
+  ignore: !strace,
+  async fn() {
+    using tmp = tempDir();
+    const { home, ids, indexes } = largeHome(tmp.path);
+    const before = indexes.map((path) => Deno.readTextFileSync(path));
+    const script = projectFile("tests/workers/create_sessions.ts");
+    const temps = () =>
+      indexes.flatMap((path) =>
+        [...Deno.readDirSync(dirname(path))].map((e) => e.name)
+          .filter((name) => name.includes(".tmp-"))
+          .map((name) => name.replace(/tmp-.*/, "tmp-…"))
+      );
+    const sessions = (path: string) =>
+      JSON.parse(Deno.readTextFileSync(path)).sessions.map((
+        s: { zig_session_id: string },
+      ) => s.zig_session_id);
+    // A real SIGKILL as the writer enters its Nth rename: the 1st renames its
+    // copy of the project index over it, the 2nd its copy of the global one.
+    for (const when of [1, 2]) {
+      const killed = await new Deno.Command("strace", {
+        args: [
+          "-f",
+          "-o",
+          "/dev/null",
+          "-e",
+          "trace=rename",
+          "-e",
+          `inject=rename:signal=SIGKILL:when=${when}`,
+          Deno.execPath(),
+          ...RUN_WORKER,
+          script,
+          home,
+          "/src/shop",
+          "1",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(killed.stdout.length, 0, "killed before its session ended");
+      assert.notEqual(killed.code, 0);
+      if (when === 1) {
+        assert.deepEqual(indexes.map((p) => Deno.readTextFileSync(p)), before);
+        assert.deepEqual(temps(), ["index.json.tmp-…"]);
+      }
+    }
+    // The second writer patched the project index (removing the first's
+    // copy), then was killed before renaming its copy of the global one.
+    assert.deepEqual(temps(), ["sessions_index.json.tmp-…"]);
+    assert.equal(Deno.readTextFileSync(indexes[1]), before[1]);
+    const second = sessions(indexes[0]).at(-1);
+    assert.deepEqual(sessions(indexes[0]), [...ids, second]);
+    const next = await runDeno([...RUN_WORKER, script, home, "/src/shop", "1"]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual(temps(), []);
+    const third = next.stdout.trim();
+    assert.deepEqual(sessions(indexes[0]), [...ids, second, third]);
+    assert.deepEqual(sessions(indexes[1]), [...ids, third]);
+    for (const path of indexes) assertZigBytes(Deno.readTextFileSync(path));
+    // The killed writers' sessions are listed from their pending markers.
+    const listed = listSessions({ zigHome: home, projectRoot: "/src/shop" })
+      .map((s) => s.zig_session_id);
+    assert.equal(listed.length, ids.length + 3);
+  },
+});
