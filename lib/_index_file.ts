@@ -492,13 +492,14 @@ function putEntry(path: string, scope: Scope, options: PutEntryOptions): void {
 /*
  * Patching a large index's tail. A writer adding or stamping one entry in an
  * index larger than TAIL_BYTES neither reads nor parses the whole file: it
- * checks the head and the last TAIL_BYTES (every entry block there parses, has
- * its required fields and is byte for byte as zig pretty-prints it, and the
- * text ends as zig ends it), writes a copy of the index with the tail changed
- * and renames the copy over the index, under the lock. What lies between the
- * head and the tail is copied unread: corruption there is caught by the next
- * reader that parses the whole index (loadIndex: list, verify, reindex...),
- * kept aside and rebuilt from the logs, the patched-in session with it.
+ * checks the head and the last TAIL_BYTES (every entry block there is UTF-8,
+ * parses, has its required fields and is byte for byte as zig pretty-prints
+ * it, and the text ends as zig ends it), writes a copy of the index with the
+ * tail changed and renames the copy over the index, under the lock. What lies
+ * between the head and the tail is copied unread: corruption there is caught
+ * by the next reader that parses the whole index (loadIndex: list, verify;
+ * also a rebuild asked for), kept aside and rebuilt from the logs, the
+ * patched-in session with it.
  */
 
 /** How much of an index's end a writer reads and checks before patching it. */
