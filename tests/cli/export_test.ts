@@ -565,26 +565,33 @@ Deno.test("two exporters on one zig home send every event once (two real process
 
 /**
  * Waits until the process `pid` has a lock file under `dir` open (Linux's
- * /proc), so that it is known to wait for that lock; fails after 30 s.
+ * /proc), so that it is known to wait for that lock; fails if it ends first
+ * or after 90 s (a loaded machine can be slow to start a process).
  */
 async function untilLockOpen(pid: number, dir: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
+  let seen: string[] = [];
   while (Date.now() < deadline) {
     try {
+      seen = [];
       for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
         try {
-          const target = Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`);
-          if (target.startsWith(dir) && target.endsWith(".lock")) return;
+          seen.push(Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`));
         } catch {
           // Closed meanwhile.
         }
       }
     } catch {
-      // Not started yet, or gone.
+      throw new Error(`Process ${pid} ended before it waited for the lock`);
     }
+    if (seen.some((t) => t.startsWith(dir) && t.endsWith(".lock"))) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error(`Process ${pid} never opened a lock file under ${dir}`);
+  throw new Error(
+    `Process ${pid} never opened a lock file under ${dir}; it has open: ${
+      seen.join(", ")
+    }`,
+  );
 }
 
 /** A session that ended, with `n` output lines: n + 5 events, 2 spans. */
