@@ -18,6 +18,7 @@ import { events, listen, search } from "./lib/_cli/events.ts";
 import { stats, wait } from "./lib/_cli/stats.ts";
 import { gc, reindex, verify } from "./lib/_cli/maintenance.ts";
 import { demo } from "./lib/_cli/demo.ts";
+import { serve } from "./lib/_cli/serve.ts";
 
 type Command = (argv: string[], ctx: Context) => number | Promise<number>;
 
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, [Command, string]> = {
   gc: [gc, "remove old ended sessions (dry run unless --force)"],
   reindex: [reindex, "rebuild the indexes from the logs"],
   verify: [verify, "check the logs and indexes, optionally repair"],
+  serve: [serve, "a live web page of every session, and zig serve's API"],
 };
 
 export const VERSION = "0.1.0";
