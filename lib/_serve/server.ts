@@ -195,7 +195,10 @@ export async function startServer(
     const global = boolParam(url, "global") ?? options.global;
     if (path === "/api/v1/sessions") {
       if (method !== "GET") throw methodNotAllowed("GET");
-      return json(listItems(ctx, global));
+      const response = json(listItems(ctx, global));
+      // Which scope this is, for the page's "All projects" switch.
+      response.headers.set("x-zig-scope", global ? "global" : "project");
+      return response;
     }
     if (path === "/api/v1/subscribe") {
       if (method !== "GET") throw methodNotAllowed("GET");
