@@ -95,7 +95,31 @@ export class LogFeed {
       this.#ring.splice(0, drop);
       this.#ringChars = chars;
     }
-    this.#notify();
+    this.#notifySoon();
+  }
+
+  #burst: ReturnType<typeof setTimeout> | undefined;
+  #trailing = false;
+
+  /**
+   * Wakes the readers at the first line at once (latency), then once more
+   * after the lines read with it are all in: the follower yields them one by
+   * one, and waking 200 readers per line instead of per batch would cost 200
+   * writes per line.
+   */
+  #notifySoon(): void {
+    if (this.#burst === undefined) {
+      this.#notify();
+      this.#burst = setTimeout(() => {
+        this.#burst = undefined;
+        if (this.#trailing) {
+          this.#trailing = false;
+          this.#notify();
+        }
+      }, 0);
+    } else {
+      this.#trailing = true;
+    }
   }
 
   #notify(): void {
@@ -161,6 +185,7 @@ export class LogFeed {
   /** Stops following. */
   stop(): void {
     this.#abort.abort();
+    clearTimeout(this.#burst);
   }
 }
 
@@ -268,7 +293,7 @@ export class LineCursor {
 export async function countLines(path: string): Promise<number> {
   let count = 0;
   using file = await Deno.open(path, { read: true });
-  const buffer = new Uint8Array(1 << 20);
+  const buffer = new Uint8Array(1 << 16); // one per resuming client: small
   while (true) {
     const n = await file.read(buffer);
     if (n === null) break;

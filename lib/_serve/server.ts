@@ -22,10 +22,10 @@ import {
   type EventFilter,
   filteredLines,
   type LineProblem,
-  listItems,
   locate,
   readDetail,
   sessionItem,
+  SessionLister,
   summarize,
 } from "./sessions.ts";
 import { sseBody, type StreamContext, websocketReplay } from "./streams.ts";
@@ -151,11 +151,12 @@ export async function startServer(
     keepAliveMs: options.keepAliveMs ?? 15_000,
     open: new Set(),
   };
+  const lister = new SessionLister(ctx);
   const watches = new Map<boolean, SessionWatch>();
   const watch = (global: boolean) => {
     let w = watches.get(global);
     if (!w) {
-      w = new SessionWatch(ctx, { global, streams });
+      w = new SessionWatch(ctx, { global, streams, lister });
       watches.set(global, w);
     }
     return w;
@@ -195,7 +196,9 @@ export async function startServer(
     const global = boolParam(url, "global") ?? options.global;
     if (path === "/api/v1/sessions") {
       if (method !== "GET") throw methodNotAllowed("GET");
-      const response = json(listItems(ctx, global));
+      const response = new Response(lister.json(global), {
+        headers: { "content-type": "application/json" },
+      });
       // Which scope this is, for the page's "All projects" switch.
       response.headers.set("x-zig-scope", global ? "global" : "project");
       return response;

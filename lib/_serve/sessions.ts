@@ -35,6 +35,12 @@ function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
+/** Milliseconds since the epoch of a timestamp (Date.parse, else exact). */
+function msOf(timestamp: string): number {
+  const ms = Date.parse(timestamp);
+  return Number.isNaN(ms) ? Number(instant(timestamp) / 1_000_000n) : ms;
+}
+
 /** An entry as the list answers it. */
 export function sessionItem(
   entry: AnySessionEntry,
@@ -46,31 +52,94 @@ export function sessionItem(
     : sessionState(entry, { logPath: options.logPath(), now });
   const end = entry.ended_at ??
     (state === "running" ? undefined : lastTs ?? entry.started_at);
-  const endNs = end ? instant(end) : now;
+  const endMs = end ? msOf(end) : Number(now / 1_000_000n);
   const project = "project" in entry
     ? entry.project
     : (entry as { workspace_path: string | null }).workspace_path;
   return {
     ...entry,
     state,
-    duration_ms: Math.max(
-      0,
-      Number((endNs - instant(entry.started_at)) / 1_000_000n),
-    ),
+    duration_ms: Math.max(0, endMs - msOf(entry.started_at)),
     project: project ?? "",
   };
 }
 
-/** The sessions of a scope, in index order (zig's), with their state. */
-export function listItems(ctx: Context, global: boolean): SessionItem[] {
-  const scope = scopeOf(ctx, global);
-  const now = nowNs();
-  return listSessions(scope.list).map((entry) =>
-    sessionItem(entry, {
-      logPath: () => resolveLogPath(entry, { indexPath: scope.indexPath }),
-      now,
-    })
-  );
+/** What a scope's index held when it was last read. */
+interface ScopeCache {
+  stamp: string;
+  indexPath: string;
+  entries: AnySessionEntry[];
+  /** Items of ended sessions (they no longer change), by position. */
+  items: Array<SessionItem | undefined>;
+  /** The same as JSON. */
+  texts: Array<string | undefined>;
+}
+
+/**
+ * Lists sessions with their state. The index is parsed again only when its
+ * file changed (inode, size, mtime); ended sessions' items and their JSON
+ * are kept, so a list of 10k mostly ended sessions costs a stat and a join.
+ */
+export class SessionLister {
+  readonly #ctx: Context;
+  readonly #cache = new Map<boolean, ScopeCache>();
+
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+  }
+
+  #load(global: boolean): ScopeCache {
+    const scope = scopeOf(this.#ctx, global);
+    let stamp: string;
+    try {
+      const info = Deno.statSync(scope.indexPath);
+      stamp = `${info.ino}:${info.size}:${info.mtime?.getTime()}`;
+    } catch {
+      stamp = "";
+    }
+    let cache = this.#cache.get(global);
+    if (!cache || !stamp || cache.stamp !== stamp) {
+      cache = {
+        stamp,
+        indexPath: scope.indexPath,
+        entries: listSessions(scope.list),
+        items: [],
+        texts: [],
+      };
+      this.#cache.set(global, cache);
+    }
+    return cache;
+  }
+
+  #items(cache: ScopeCache): SessionItem[] {
+    const now = nowNs();
+    return cache.entries.map((entry, i) => {
+      if (cache.items[i]) return cache.items[i];
+      const item = sessionItem(entry, {
+        logPath: () => resolveLogPath(entry, { indexPath: cache.indexPath }),
+        now,
+      });
+      if (entry.status) cache.items[i] = item;
+      return item;
+    });
+  }
+
+  /** The sessions of a scope, in index order (zig's), with their state. */
+  items(global: boolean): SessionItem[] {
+    return this.#items(this.#load(global));
+  }
+
+  /** The same as a JSON array. */
+  json(global: boolean): string {
+    const cache = this.#load(global);
+    const parts = this.#items(cache).map((item, i) =>
+      cache.texts[i] ??
+        (item.status
+          ? (cache.texts[i] = JSON.stringify(item))
+          : JSON.stringify(item))
+    );
+    return `[${parts.join(",")}]`;
+  }
 }
 
 /** Finds a session by id or unique prefix: this project first, then all. */

@@ -7,7 +7,11 @@
 import { resolveLogPath } from "../../mod.ts";
 import { type Context, scopeOf } from "../_cli/common.ts";
 import { countLines, LineCursor, type LogFeed } from "./feed.ts";
-import { listItems, type SessionItem, sessionItem } from "./sessions.ts";
+import {
+  type SessionItem,
+  sessionItem,
+  type SessionLister,
+} from "./sessions.ts";
 import {
   KEEP_ALIVE,
   problemOf,
@@ -53,6 +57,7 @@ export class SessionWatch {
   readonly #ctx: Context;
   readonly #global: boolean;
   readonly #streams: StreamContext;
+  readonly #lister: SessionLister;
   readonly #subscribers = new Set<Subscriber>();
   readonly #known = new Map<string, Known>();
   #running = false;
@@ -62,11 +67,16 @@ export class SessionWatch {
 
   constructor(
     ctx: Context,
-    options: { global: boolean; streams: StreamContext },
+    options: {
+      global: boolean;
+      streams: StreamContext;
+      lister: SessionLister;
+    },
   ) {
     this.#ctx = ctx;
     this.#global = options.global;
     this.#streams = options.streams;
+    this.#lister = options.lister;
   }
 
   /** Subscribers now. */
@@ -178,7 +188,7 @@ export class SessionWatch {
 
   #load(): SessionItem[] {
     try {
-      return listItems(this.#ctx, this.#global);
+      return this.#lister.items(this.#global);
     } catch {
       return []; // an unreadable index: the next change tells
     }

@@ -309,7 +309,18 @@ Deno.test("serve: the list is the project index's entries as stored plus state a
     all.body[0].project,
     "/home/ada/.zig/projects/home-ada-src-shop",
   );
-  live.close();
+  // The index is read again once it changed: a new session, an ended one.
+  live.ended("failure", 7);
+  const later = session(where, { workflow: "later" });
+  const again = await getJson(`${server.url}/api/v1/sessions`);
+  assert.deepEqual(
+    again.body.map((s: { workflow_name: string; state: string }) =>
+      `${s.workflow_name}:${s.state}`
+    ),
+    ["done:success", "live:failure", "later:running"],
+  );
+  assert.equal(again.headers.get("x-zig-scope"), "project");
+  later.close();
 });
 
 Deno.test("serve: a session's detail is its entry flattened plus its events as stored; 404 and 409 with candidates; malformed lines listed, not a 400", async () => {
