@@ -1132,3 +1132,62 @@ Deno.test("serve: the token comes from --token, ZIG_SERVE_TOKEN, serve.toml, els
     assert.ok(stderr.includes(`Open ${server.url}/#token=${token}`));
   }
 });
+
+const denort = Deno.env.get("DENORT_BIN");
+if (!denort) {
+  console.log(
+    "serve_test: skipping the compiled-binary test: DENORT_BIN is not set (deno compile needs a denort runtime, which this machine cannot download)",
+  );
+}
+
+Deno.test({
+  name:
+    "serve: the executable built by the compile task carries the page (--include web/) and serves it",
+  ignore: !denort,
+  async fn() {
+    using tmp = tempDir();
+    const where = setup(tmp.path);
+    const output = join(tmp.path, "zig-session");
+    const task = JSON.parse(Deno.readTextFileSync(projectFile("deno.json")))
+      .tasks.compile.replace("--output zig-session", `--output ${output}`);
+    const compile = await new Deno.Command("sh", {
+      args: ["-c", task],
+      cwd: projectFile("."),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(compile.code, 0, new TextDecoder().decode(compile.stderr));
+    const child = new Deno.Command(output, {
+      args: ["serve", "--port", "0", "--token", TOKEN],
+      cwd: where.repo,
+      env: { ZIG_HOME: where.home, PATH: Deno.env.get("PATH") ?? "" },
+      clearEnv: true,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let seen = "";
+    while (!/^Open /m.test(seen)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    const url = /listening on (http:\/\/\S+)/.exec(seen)?.[1];
+    assert.ok(url, seen);
+    for (const file of ["", "app.js", "style.css"]) {
+      const r: Response = await fetch(`${url}/${file}`);
+      assert.equal(r.status, 200, file);
+      assert.equal(
+        await r.text(),
+        Deno.readTextFileSync(projectFile(`web/${file || "index.html"}`)),
+      );
+    }
+    const list = await fetch(`${url}/api/v1/sessions`, { headers: BEARER });
+    assert.equal(list.status, 200);
+    await list.body?.cancel();
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    await reader.cancel();
+  },
+});
