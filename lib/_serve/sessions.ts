@@ -1,7 +1,14 @@
 // Internal to `serve`: the sessions as the API answers them. List items are
 // index entries plus their state and duration; details and summaries read
 // the log once.
-import { listSessions, resolveLogPath, streamSessionLines } from "../../mod.ts";
+import { resolve, sep } from "node:path";
+import {
+  listSessions,
+  resolveLogPath,
+  streamSessionLines,
+  ZigError,
+  zigHome,
+} from "../../mod.ts";
 import type { AnySessionEntry, SessionProblem } from "../../mod.ts";
 import {
   type Context,
@@ -41,15 +48,31 @@ function msOf(timestamp: string): number {
   return Number.isNaN(ms) ? Number(instant(timestamp) / 1_000_000n) : ms;
 }
 
+/**
+ * Where an entry's log is, if it is inside the zig home. An index could name
+ * any file: the server reads none outside the home because an index said so.
+ */
+export function homeLogPath(
+  entry: AnySessionEntry,
+  where: { indexPath: string; home: string },
+): string | undefined {
+  const path = resolve(resolveLogPath(entry, { indexPath: where.indexPath }));
+  const home = resolve(where.home);
+  return path.startsWith(home + sep) ? path : undefined;
+}
+
 /** An entry as the list answers it. */
 export function sessionItem(
   entry: AnySessionEntry,
-  options: { logPath: () => string; now?: bigint },
+  options: { logPath: () => string | undefined; now?: bigint },
 ): SessionItem {
   const now = options.now ?? nowNs();
+  const logPath = entry.status ? undefined : options.logPath();
   const { state, lastTs } = entry.status
     ? { state: entry.status, lastTs: undefined }
-    : sessionState(entry, { logPath: options.logPath(), now });
+    : logPath === undefined
+    ? { state: "abandoned" as const, lastTs: undefined } // no log to hear from
+    : sessionState(entry, { logPath, now });
   const end = entry.ended_at ??
     (state === "running" ? undefined : lastTs ?? entry.started_at);
   const endMs = end ? msOf(end) : Number(now / 1_000_000n);
@@ -68,6 +91,7 @@ export function sessionItem(
 interface ScopeCache {
   stamp: string;
   indexPath: string;
+  home: string;
   entries: AnySessionEntry[];
   /** Items of ended sessions (they no longer change), by position. */
   items: Array<SessionItem | undefined>;
@@ -102,6 +126,7 @@ export class SessionLister {
       cache = {
         stamp,
         indexPath: scope.indexPath,
+        home: scope.home,
         entries: listSessions(scope.list),
         items: [],
         texts: [],
@@ -116,7 +141,7 @@ export class SessionLister {
     return cache.entries.map((entry, i) => {
       if (cache.items[i]) return cache.items[i];
       const item = sessionItem(entry, {
-        logPath: () => resolveLogPath(entry, { indexPath: cache.indexPath }),
+        logPath: () => homeLogPath(entry, cache),
         now,
       });
       if (entry.status) cache.items[i] = item;
@@ -142,12 +167,23 @@ export class SessionLister {
   }
 }
 
-/** Finds a session by id or unique prefix: this project first, then all. */
+/**
+ * Finds a session by id or unique prefix: this project first, then all.
+ * Its log must be inside the zig home.
+ */
 export function locate(
   ctx: Context,
   options: { id: string; global: boolean },
 ): Located {
-  return resolveSession(ctx, { id: options.id, global: options.global });
+  const found = resolveSession(ctx, { id: options.id, global: options.global });
+  const home = resolve(zigHome({ zigHome: ctx.zigHome }));
+  if (!resolve(found.logPath).startsWith(home + sep)) {
+    throw new ZigError(
+      `The log of session ${found.entry.zig_session_id} is outside the zig home (${found.logPath}, home ${home}): not served`,
+      { kind: "permission" },
+    );
+  }
+  return found;
 }
 
 /** A bad line of a log, as the API reports it. */

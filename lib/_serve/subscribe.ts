@@ -4,10 +4,10 @@
 // when it changed, and follows the logs of running sessions through the
 // shared feeds. A subscriber that does not read is disconnected once it is
 // a megabyte behind, so it cannot make the server's memory grow.
-import { resolveLogPath } from "../../mod.ts";
 import { type Context, scopeOf } from "../_cli/common.ts";
 import { countLines, LineCursor, type LogFeed } from "./feed.ts";
 import {
+  homeLogPath,
   type SessionItem,
   sessionItem,
   type SessionLister,
@@ -218,14 +218,14 @@ export class SessionWatch {
   /** Re-judges the sessions that have not ended (running → abandoned). */
   #rejudge(): void {
     if (!this.#running) return;
-    const { indexPath } = scopeOf(this.#ctx, this.#global);
+    const where = scopeOf(this.#ctx, this.#global);
     for (const known of this.#known.values()) {
       if (known.item.status) continue;
       const entry = known.item;
       let item: SessionItem;
       try {
         item = sessionItem(entry, {
-          logPath: () => resolveLogPath(entry, { indexPath }),
+          logPath: () => homeLogPath(entry, where),
         });
       } catch {
         continue;
@@ -250,8 +250,8 @@ export class SessionWatch {
 
   #follow(known: Known, options: { fromEnd: boolean }): void {
     const { item } = known;
-    const { indexPath } = scopeOf(this.#ctx, this.#global);
-    const logPath = resolveLogPath(item, { indexPath });
+    const logPath = homeLogPath(item, scopeOf(this.#ctx, this.#global));
+    if (logPath === undefined) return; // outside the zig home: not read
     const streams = this.#streams;
     const feed = streams.feeds.acquire(logPath);
     const cursor = new LineCursor(feed, Number.MAX_SAFE_INTEGER);

@@ -390,6 +390,47 @@ Deno.test("serve: a session's detail is its entry flattened plus its events as s
   b.close();
 });
 
+Deno.test("serve: a log that the index places outside the zig home is never read", async () => {
+  using tmp = tempDir();
+  const where = setup(tmp.path);
+  const w = session(where);
+  w.close(); // unended: its state comes from its log, if it is read
+  // Outside the home: a recent heartbeat (it would read as running).
+  const outside = join(tmp.path, "outside.jsonl");
+  Deno.writeTextFileSync(
+    outside,
+    JSON.stringify({
+      seq: 1,
+      ts: new Date().toISOString().replace("Z", "+00:00"),
+      zig_session_id: w.sessionId,
+      type: "heartbeat",
+      interval_secs: 10,
+      secret: "SECRET",
+    }) + "\n",
+  );
+  const indexPath = projectIndexPath(
+    projectDir({ zigHome: where.home, projectRoot: where.repo }),
+  );
+  const index = JSON.parse(Deno.readTextFileSync(indexPath));
+  index.sessions[0].log_path = outside;
+  Deno.writeTextFileSync(indexPath, JSON.stringify(index, null, 2));
+  await using server = await inProcessServer({
+    home: where.home,
+    cwd: where.repo,
+  });
+  for (const route of ["", "/summary", "/events", "/events/stream"]) {
+    const r = await getJson(
+      `${server.url}/api/v1/sessions/${w.sessionId}${route}`,
+    );
+    assert.equal(r.status, 403, route);
+    assert.equal(r.body.error.code, "permission_denied");
+    assert.match(r.body.error.message, /is outside the zig home/);
+    assert.ok(!r.text.includes("SECRET"));
+  }
+  const list = await getJson(`${server.url}/api/v1/sessions`);
+  assert.equal(list.body[0].state, "abandoned", "its log was not read");
+});
+
 Deno.test("serve: the events route filters by type, step, seq range and last, and rejects a bad number", async () => {
   using tmp = tempDir();
   const where = setup(tmp.path);
