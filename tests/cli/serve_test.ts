@@ -883,6 +883,77 @@ async function stalledGet(
   return conn;
 }
 
+/**
+ * Reads a WebSocket from a raw socket (the 101 head, then frames) until the
+ * server's close frame: how many text frames came, and the close code.
+ */
+async function websocketFrames(
+  conn: Deno.TcpConn,
+): Promise<{ text: number; closeCode: number }> {
+  let buffer = new Uint8Array(0);
+  const chunk = new Uint8Array(1 << 16);
+  const more = async () => {
+    const n = await conn.read(chunk);
+    if (n === null) {
+      throw new Error("The WebSocket ended without a close frame");
+    }
+    const joined = new Uint8Array(buffer.length + n);
+    joined.set(buffer);
+    joined.set(chunk.subarray(0, n), buffer.length);
+    buffer = joined;
+  };
+  const headEnd = () => {
+    for (let i = 0; i + 3 < buffer.length; i++) {
+      if (
+        buffer[i] === 13 && buffer[i + 1] === 10 && buffer[i + 2] === 13 &&
+        buffer[i + 3] === 10
+      ) return i + 4;
+    }
+    return -1;
+  };
+  let end: number;
+  while ((end = headEnd()) < 0) await more();
+  assert.match(
+    new TextDecoder().decode(buffer.subarray(0, 12)),
+    /^HTTP\/1.1 101/,
+  );
+  buffer = buffer.slice(end);
+  let text = 0;
+  let at = 0; // where the next frame starts in buffer
+  const need = async (n: number) => {
+    while (buffer.length - at < n) {
+      buffer = buffer.slice(at);
+      at = 0;
+      await more();
+    }
+  };
+  while (true) {
+    await need(2);
+    const opcode = buffer[at] & 0x0f;
+    let length = buffer[at + 1] & 0x7f;
+    let header = 2;
+    if (length === 126) {
+      await need(4);
+      length = (buffer[at + 2] << 8) | buffer[at + 3];
+      header = 4;
+    } else if (length === 127) {
+      await need(10);
+      length = Number(
+        new DataView(buffer.buffer, buffer.byteOffset + at + 2, 8)
+          .getBigUint64(0),
+      );
+      header = 10;
+    }
+    await need(header + length);
+    if (opcode === 1) text++;
+    if (opcode === 8) {
+      const code = (buffer[at + header] << 8) | buffer[at + header + 1];
+      return { text, closeCode: code };
+    }
+    at += header + length;
+  }
+}
+
 Deno.test("serve: clients that stop reading cannot grow the server's memory; a stalled session stream resumes from the file, a stalled subscriber is let go", async () => {
   using tmp = tempDir();
   const where = setup(tmp.path);
@@ -937,25 +1008,36 @@ Deno.test("serve: clients that stop reading cannot grow the server's memory; a s
   const warm = await within(60_000, flood(40_000), "the first burst");
   const mark = lines(w.logPath).length;
   const markBytes = Deno.statSync(w.logPath).size;
-  // Then 40 MB with two more clients that read nothing.
+  // Then 40 MB with three more clients that read nothing: a session stream,
+  // a subscriber and a WebSocket (which replays the first burst too).
   const stalledStream = await stalledGet(
     server.url,
     `/api/v1/sessions/${w.sessionId}/events/stream`,
     { "last-event-id": String(mark) },
   );
   const stalledSubscriber = await stalledGet(server.url, "/api/v1/subscribe");
+  const stalledSocket = await stalledGet(
+    server.url,
+    `/api/v1/sessions/${w.sessionId}/stream`,
+    {
+      upgrade: "websocket",
+      connection: "Upgrade",
+      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      "sec-websocket-version": "13",
+    },
+  );
   await new Promise((r) => setTimeout(r, 300));
   const stalled = await within(60_000, flood(80_000), "the second burst");
   const burstBytes = Deno.statSync(w.logPath).size - markBytes;
-  // A server that queued for them would hold the burst twice over (once per
-  // stalled client); allocator noise stays well under one burst.
+  // A server that queued for them would hold the burst three times over
+  // (once per stalled client); allocator noise stays well under one burst.
   assert.ok(
     stalled - warm < burstBytes,
     `server memory grew by ${
       ((stalled - warm) / 1e6).toFixed(1)
     } MB more while ${
       (burstBytes / 1e6).toFixed(0)
-    } MB went to two stalled clients (first burst: peak ${
+    } MB went to three stalled clients (first burst: peak ${
       (warm / 1e6).toFixed(0)
     } MB)`,
   );
@@ -985,6 +1067,17 @@ Deno.test("serve: clients that stop reading cannot grow the server's memory; a s
     `${subscriberBytes} of ${burstBytes}`,
   );
   stalledSubscriber.close();
+
+  // The stalled WebSocket was made to wait, not dropped: reading now, it
+  // gets one text frame per line, then a close frame (1000).
+  const frames = await within(
+    30_000,
+    websocketFrames(stalledSocket),
+    "the WebSocket replay",
+  );
+  stalledSocket.close();
+  assert.equal(frames.text, total + 1, "every line, one frame each");
+  assert.equal(frames.closeCode, 1000);
 
   // The stalled session stream loses nothing: it resumes from the file.
   const reader = new SseReader(dechunk(stalledStream.readable));
