@@ -99,6 +99,19 @@ Deno.test({
       !report.testOutput.some((t: string) => t.startsWith("compiling")),
       "the step's output only",
     );
+    // Readable contrast: text against its background, WCAG AA (4.5:1),
+    // light and dark.
+    const checked = report.contrast as Array<
+      { scheme: string; selector: string; ratio: number }
+    >;
+    for (const scheme of ["light", "dark"]) {
+      assert.ok(
+        checked.filter((c) => c.scheme === scheme).length >= 30,
+        `${scheme}: ${checked.length} checked`,
+      );
+    }
+    const low = checked.filter((c) => c.ratio < 4.5);
+    assert.deepEqual(low, [], "text below 4.5:1");
     assert.deepEqual(report.elsewhere, [], "nothing fetched from elsewhere");
     assert.deepEqual(report.problems, [], "no script errors, no CSP reports");
     for (const name of ["serve-list.png", "serve-session.png"]) {
@@ -106,8 +119,9 @@ Deno.test({
       assert.deepEqual([...bytes.subarray(0, 8)], PNG, name);
       assert.ok(bytes.length > 10_000, `${name} is ${bytes.length} bytes`);
     }
+    const lowest = checked.reduce((a, b) => a.ratio <= b.ratio ? a : b);
     console.log(
-      `screenshots in ${ARTIFACTS}; lines shown after ${
+      `lowest contrast ${lowest.ratio}:1 (${lowest.selector}, ${lowest.scheme}); screenshots in ${ARTIFACTS}; lines shown after ${
         report.outputLatenciesMs.join(", ")
       } ms; new session listed after ${report.newSessionMs} ms`,
     );

@@ -33,6 +33,106 @@ declare const Event: new (type: string) => unknown;
 declare const location: { hash: string };
 declare function scrollTo(x: number, y: number): void;
 
+/**
+ * Runs in the page: the WCAG contrast ratio of the first element with text
+ * of each selector, against its background composited up to the page's.
+ */
+const CONTRAST = `((selectors) => {
+  const parse = (c) => {
+    let m = /rgba?\\(([^)]+)\\)/.exec(c);
+    if (m) {
+      const p = m[1].split(/[\\s,/]+/).filter(Boolean).map(Number);
+      return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+    }
+    m = /color\\(srgb ([\\d.e-]+) ([\\d.e-]+) ([\\d.e-]+)(?: \\/ ([\\d.e-]+))?\\)/.exec(c);
+    if (m) {
+      return { r: m[1] * 255, g: m[2] * 255, b: m[3] * 255, a: m[4] === undefined ? 1 : Number(m[4]) };
+    }
+    return null;
+  };
+  const over = (top, under) => ({
+    r: top.r * top.a + under.r * (1 - top.a),
+    g: top.g * top.a + under.g * (1 - top.a),
+    b: top.b * top.a + under.b * (1 - top.a),
+    a: 1,
+  });
+  const background = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) {
+        layers.push(c);
+        if (c.a >= 1) break;
+      }
+    }
+    let color = { r: 255, g: 255, b: 255, a: 1 };
+    for (const layer of layers.reverse()) color = over(layer, color);
+    return color;
+  };
+  const lum = ({ r, g, b }) => {
+    const f = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const out = [];
+  for (const selector of selectors) {
+    const el = [...document.querySelectorAll(selector)]
+      .find((e) => e.textContent.trim() !== "" && e.getClientRects().length > 0);
+    if (!el) continue;
+    const bg = background(el);
+    let fg = parse(getComputedStyle(el).color);
+    if (fg.a < 1) fg = over(fg, bg);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    out.push({ selector, text: el.textContent.trim().slice(0, 24), ratio: Math.round((hi + 0.05) / (lo + 0.05) * 100) / 100 });
+  }
+  return out;
+})`;
+const LIST_TEXT = [
+  ".brand",
+  ".live",
+  "h1",
+  ".count",
+  ".chip",
+  ".chip .n",
+  ".filters label",
+  ".sessions th",
+  ".sessions td",
+  ".wf a",
+  ".id code",
+  ".badge.success",
+  ".badge.failure",
+  ".badge.running",
+  ".badge.abandoned",
+];
+const SESSION_TEXT = [
+  ".back a",
+  ".sid",
+  ".facts dt",
+  ".facts dd",
+  ".prompt summary",
+  ".prompt pre",
+  ".notice.error",
+  ".notice.error a",
+  ".notice.skip",
+  ".notice.skip a",
+  ".tier",
+  ".axis span",
+  ".step-name",
+  ".step-meta.completed",
+  ".step-meta.failed",
+  ".step-meta.skipped",
+  ".tab",
+  ".tab .n",
+  ".tab .n.err",
+  ".ln .who",
+  ".ln .txt",
+  ".ln.err .txt",
+  ".ln .tag",
+  ".ln.meta",
+  ".ln.meta.failed",
+  ".ln.meta.done",
+  ".streams label",
+];
+
 const [url, token, home, repo, artifacts] = Deno.args;
 // Real pauses between steps, so that the timeline's bars mean something.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,6 +154,7 @@ const context = await chromium.launchPersistentContext(profile, {
   colorScheme: "light",
 });
 const report: Record<string, unknown> = {};
+const contrast: Array<{ scheme: string; selector: string; ratio: number }> = [];
 try {
   const page = await context.newPage();
   const problems: string[] = [];
@@ -116,6 +217,15 @@ try {
     timeout: 5000,
   });
   report.newSessionMs = Math.round(performance.now() - appeared);
+  const audit = async (scheme: string, selectors: string[]) => {
+    const found = await page.evaluate(
+      `${CONTRAST}(${JSON.stringify(selectors)})`,
+    );
+    for (const r of found as Array<{ selector: string; ratio: number }>) {
+      contrast.push({ scheme, ...r });
+    }
+  };
+  await audit("light", LIST_TEXT);
   await page.evaluate(() => document.activeElement?.blur());
   await page.screenshot({ path: join(artifacts, "serve-list.png") });
 
@@ -245,6 +355,7 @@ try {
     "data-step",
   );
   await page.evaluate(() => scrollTo(0, 0));
+  await audit("light", SESSION_TEXT);
   await page.screenshot({
     path: join(artifacts, "serve-session.png"),
     fullPage: true,
@@ -260,10 +371,13 @@ try {
     path: join(artifacts, "serve-session-dark.png"),
     fullPage: true,
   });
+  await audit("dark", SESSION_TEXT);
   await page.emulateMedia({ colorScheme: "dark" });
   await page.goto(`${url}/#/`);
   await page.waitForSelector(`tr[data-id="${id}"][data-state="failure"]`);
   await page.screenshot({ path: join(artifacts, "serve-list-dark.png") });
+  await audit("dark", LIST_TEXT);
+  report.contrast = contrast;
 
   report.elsewhere = elsewhere;
   report.problems = problems;
