@@ -112,6 +112,7 @@ Deno.test({
     }
     const low = checked.filter((c) => c.ratio < 4.5);
     assert.deepEqual(low, [], "text below 4.5:1");
+    assert.equal(report.loginForm, "ok", "the token form signs in");
     assert.deepEqual(report.elsewhere, [], "nothing fetched from elsewhere");
     assert.deepEqual(report.problems, [], "no script errors, no CSP reports");
     for (const name of ["serve-list.png", "serve-session.png"]) {

@@ -1325,3 +1325,67 @@ Deno.test({
     await reader.cancel();
   },
 });
+
+Deno.test({
+  name:
+    "serve --open starts the browser on the URL that logs the page in, then can start nothing more",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    using tmp = tempDir();
+    const where = setup(tmp.path);
+    // A stand-in for xdg-open that writes down what it was asked to open.
+    const bin = join(tmp.path, "bin");
+    const opened = join(tmp.path, "opened");
+    Deno.mkdirSync(bin);
+    Deno.writeTextFileSync(
+      join(bin, "xdg-open"),
+      `#!/bin/sh\necho "$@" > ${opened}\n`,
+      { mode: 0o755 },
+    );
+    await using server = await serveProcess(["--open"], {
+      home: where.home,
+      cwd: where.repo,
+      env: { PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` },
+    });
+    let text = "";
+    for (let i = 0; i < 100 && text === ""; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      try {
+        text = Deno.readTextFileSync(opened).trim();
+      } catch { /* not yet */ }
+    }
+    assert.match(text, new RegExp(`^${server.url}/#token=[\\w-]{32}$`));
+  },
+});
+
+Deno.test("serve: SSE streams of quiet sessions carry keep-alive comments", async () => {
+  using tmp = tempDir();
+  const where = setup(tmp.path);
+  const w = session(where);
+  await using server = await inProcessServer({
+    home: where.home,
+    cwd: where.repo,
+    keepAliveMs: 50,
+  });
+  for (
+    const path of [
+      `/api/v1/sessions/${w.sessionId}/events/stream`,
+      "/api/v1/subscribe",
+    ]
+  ) {
+    const sse = await openSse(`${server.url}${path}`);
+    if (path.endsWith("stream")) await sse.take(1);
+    // The keep-alives themselves are comments: waiting for an event that
+    // never comes, the reader collects them.
+    await Promise.race([
+      sse.next(),
+      new Promise((r) => setTimeout(r, 300)),
+    ]);
+    await sse.cancel();
+    assert.ok(
+      sse.comments.filter((c) => c === "keep-alive").length >= 2,
+      `${path}: ${JSON.stringify(sse.comments)}`,
+    );
+  }
+  w.close();
+});
