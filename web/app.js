@@ -1196,11 +1196,14 @@ function sessionView(id, initialStep) {
     }
     renderAll();
     connect();
+    let ticks = 0;
     timer = setInterval(() => {
       if (summary?.state !== "running") return;
       header.querySelector("[data-duration]").textContent =
         formatDuration(sessionDuration()) + " so far";
       renderTimeline();
+      // A session that goes silent turns abandoned: no event says so.
+      if (++ticks % 10 === 0) scheduleSummary(0);
     }, 1000);
     if (selected) select(selected, { scroll: true });
   }
