@@ -24,6 +24,7 @@ import { stats, wait } from "./lib/_cli/stats.ts";
 import { gc, reindex, verify } from "./lib/_cli/maintenance.ts";
 import { demo } from "./lib/_cli/demo.ts";
 import { exportCommand } from "./lib/_cli/export.ts";
+import { serve } from "./lib/_cli/serve.ts";
 
 type Command = (argv: string[], ctx: Context) => number | Promise<number>;
 
@@ -45,6 +46,7 @@ const COMMANDS: Record<string, [Command, string]> = {
   reindex: [reindex, "rebuild the indexes from the logs"],
   verify: [verify, "check the logs and indexes, optionally repair"],
   export: [exportCommand, "send sessions to an OpenTelemetry collector (OTLP)"],
+  serve: [serve, "a live web page of every session, and zig serve's API"],
 };
 
 export const VERSION = "0.1.0";
