@@ -56,6 +56,7 @@ export function fromZigError(error: ZigError): HttpError {
         message: error.message,
       });
     case "permission":
+    case "corrupt": // an index entry leading out of the zig home: refused
       return new HttpError(403, {
         code: "permission_denied",
         message: error.message,

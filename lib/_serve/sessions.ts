@@ -56,7 +56,18 @@ export function homeLogPath(
   entry: AnySessionEntry,
   where: { indexPath: string; home: string },
 ): string | undefined {
-  const path = resolve(resolveLogPath(entry, { indexPath: where.indexPath }));
+  let path: string;
+  try {
+    path = resolve(
+      resolveLogPath(entry, {
+        indexPath: where.indexPath,
+        zigHome: where.home,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ZigError && error.kind === "corrupt") return undefined;
+    throw error;
+  }
   const home = resolve(where.home);
   return path.startsWith(home + sep) ? path : undefined;
 }

@@ -539,7 +539,7 @@ Deno.test("two exporters on one zig home send every event once (two real process
     await untilSent(firstSeen, a);
     const b = exporter("b");
     // B is blocked on the lock A holds once it has the lock file open.
-    await untilLockOpen(b.pid, join(home, "export"));
+    await untilLockOpen(b, join(home, "export"));
     release();
     const [outA, outB] = await Promise.all([a.output(), b.output()]);
     const text = (o: Deno.CommandOutput) =>
@@ -568,7 +568,13 @@ Deno.test("two exporters on one zig home send every event once (two real process
  * /proc), so that it is known to wait for that lock; fails if it ends first
  * or after 90 s (a loaded machine can be slow to start a process).
  */
-async function untilLockOpen(pid: number, dir: string): Promise<void> {
+async function untilLockOpen(
+  child: Deno.ChildProcess,
+  dir: string,
+): Promise<void> {
+  const pid = child.pid;
+  let ended = false;
+  child.status.then(() => ended = true);
   const deadline = Date.now() + 90_000;
   let seen: string[] = [];
   while (Date.now() < deadline) {
@@ -582,7 +588,15 @@ async function untilLockOpen(pid: number, dir: string): Promise<void> {
         }
       }
     } catch {
-      throw new Error(`Process ${pid} ended before it waited for the lock`);
+      // Gone: say why below.
+    }
+    if (ended) {
+      const out = await child.output();
+      throw new Error(
+        `Process ${pid} ended (code ${out.code}) before it waited for the lock: ${
+          new TextDecoder().decode(out.stderr)
+        }${new TextDecoder().decode(out.stdout)}`,
+      );
     }
     if (seen.some((t) => t.startsWith(dir) && t.endsWith(".lock"))) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
