@@ -534,7 +534,9 @@ Deno.test("two exporters on one zig home send every event once (two real process
         "7",
         "--header",
         `x-exporter=${name}`,
-      ], { home }).spawn();
+        // A's first request is held until B waits for the lock, however
+        // long a loaded machine takes to start B: it must not time out.
+      ], { home, env: { OTEL_EXPORTER_OTLP_TIMEOUT: "120000" } }).spawn();
     const a = exporter("a");
     await untilSent(firstSeen, a);
     const b = exporter("b");
