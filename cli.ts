@@ -20,8 +20,11 @@ import {
 import { end, record, start } from "./lib/_cli/record.ts";
 import { list, show } from "./lib/_cli/query.ts";
 import { events, listen, search } from "./lib/_cli/events.ts";
-import { stats, wait } from "./lib/_cli/stats.ts";
-import { gc, reindex, verify } from "./lib/_cli/maintenance.ts";
+import { stats } from "./lib/_cli/stats.ts";
+import { wait } from "./lib/_cli/wait.ts";
+import { gc } from "./lib/_cli/gc.ts";
+import { reindex } from "./lib/_cli/reindex.ts";
+import { verify } from "./lib/_cli/verify.ts";
 import { demo } from "./lib/_cli/demo.ts";
 import { exportCommand } from "./lib/_cli/export.ts";
 

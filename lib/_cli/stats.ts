@@ -1,32 +1,21 @@
-// `stats` and `wait`: how workflows and steps fare, and waiting for sessions.
-import {
-  followSessionEvents,
-  streamSessionLines,
-  ZigError,
-} from "../../mod.ts";
+// `zig-session stats`: how workflows and steps fare.
+import { streamSessionLines, ZigError } from "../../mod.ts";
 import type { SessionLogEvent } from "../../mod.ts";
 import {
   type CommandSpec,
   type Context,
   formatDuration,
-  type FoundSession,
   instant,
   listFlag,
   LogFinder,
   paint,
   parseCommand,
-  parseDuration,
   parseSince,
   progress,
-  resolveSession,
   scopeOf,
-  type SessionState,
-  sessionState,
   stringFlag,
   table,
-  UsageError,
   visible,
-  warn,
   WARNING_KINDS,
   Warnings,
 } from "./common.ts";
@@ -217,126 +206,4 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
     );
   }
   return 0;
-}
-
-export const WAIT: CommandSpec = {
-  name: "wait",
-  summary: "wait for sessions to end",
-  usage: "Usage: zig-session wait ID... [--timeout D] [--any] [--global]",
-  details:
-    `Exits 0 when every session succeeded, 1 when any failed or was abandoned
-(its process died without ending it), 124 on timeout. With --any, returns as
-soon as one ends, with the result of the session that ended first, whatever
-the order of the ids (of sessions that have already ended: the earliest end;
-at the same instant, a failure before a success); prints only that one.`,
-  options: {
-    timeout: { type: "string" },
-    any: { type: "boolean" },
-    global: { type: "boolean" },
-  },
-  positionals: true,
-};
-
-/** `zig-session wait`. */
-export async function wait(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand(WAIT, { argv, ctx });
-  if (!parsed) return 0;
-  if (parsed.positionals.length === 0) {
-    throw new UsageError("Give at least one session id to wait for");
-  }
-  const timeoutFlag = stringFlag(parsed, "timeout");
-  const timeoutMs = timeoutFlag === undefined
-    ? undefined
-    : parseDuration(timeoutFlag, "--timeout");
-  const global = parsed.values.global === true;
-  const found = parsed.positionals.map((id) =>
-    resolveSession(ctx, { id, global })
-  );
-  const any = parsed.values.any === true;
-  const ended = any ? firstEnded(found) : undefined;
-  if (ended) {
-    ctx.out.write(`${ended.session.entry.zig_session_id} ${ended.state}\n`);
-    return ended.state === "success" ? 0 : 1;
-  }
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const results: Array<string | undefined> = found.map(() => undefined);
-  let first: string | undefined;
-  const report = (i: number, result: string) => {
-    if (any && first !== undefined) return; // the first to end decides
-    first ??= result;
-    results[i] = result;
-    ctx.out.write(
-      `${visible(found[i].entry.zig_session_id)} ${visible(String(result))}\n`,
-    );
-    if (any) controller.abort();
-  };
-  const watchers = found.map(async (s, i) => {
-    const mine = new AbortController();
-    const stop = () => mine.abort();
-    controller.signal.addEventListener("abort", stop);
-    const watchdog = setInterval(() => {
-      if (sessionState(s.entry, { logPath: s.logPath }).state === "abandoned") {
-        report(i, "abandoned");
-        mine.abort();
-      }
-    }, 1000);
-    try {
-      for await (
-        const event of followSessionEvents(s.logPath, {
-          signal: mine.signal,
-          onProblem: warn(ctx),
-        })
-      ) {
-        if (event.type === "zig_session_ended") report(i, event.status);
-      }
-    } finally {
-      clearInterval(watchdog);
-      controller.signal.removeEventListener("abort", stop);
-    }
-  });
-  await Promise.all(watchers);
-  clearTimeout(timer);
-  const done = results.filter((r) => r !== undefined);
-  if (any && first !== undefined) return first === "success" ? 0 : 1;
-  if (timedOut && done.length < results.length) {
-    ctx.err.write(
-      `zig-session: timed out after ${timeoutFlag} with ${
-        results.length - done.length
-      } session(s) still running\n`,
-    );
-    return 124;
-  }
-  return results.every((r) => r === "success") ? 0 : 1;
-}
-
-/**
- * Of the sessions that have already ended or been abandoned, the one that
- * ended first: the earliest end (for an abandoned one, when it was last heard
- * of), a failure before a success at the same instant.
- */
-function firstEnded(
-  sessions: FoundSession[],
-): { session: FoundSession; state: SessionState } | undefined {
-  let best:
-    | { session: FoundSession; state: SessionState; at: bigint }
-    | undefined;
-  for (const session of sessions) {
-    const { state, lastTs } = sessionState(session.entry, {
-      logPath: session.logPath,
-    });
-    if (state === "running") continue;
-    const at = instant(session.entry.ended_at ?? lastTs);
-    if (
-      !best || at < best.at ||
-      (at === best.at && best.state === "success" && state !== "success")
-    ) {
-      best = { session, state, at };
-    }
-  }
-  return best;
 }
