@@ -27,8 +27,12 @@ import { reindex } from "./lib/_cli/reindex.ts";
 import { verify } from "./lib/_cli/verify.ts";
 import { demo } from "./lib/_cli/demo.ts";
 import { exportCommand } from "./lib/_cli/export.ts";
+import type { CommandContext } from "./lib/_cli/_command.ts";
 
-type Command = (argv: string[], ctx: Context) => number | Promise<number>;
+type Command = (
+  argv: string[],
+  ctx: CommandContext,
+) => number | Promise<number>;
 
 const COMMANDS: Record<string, [Command, string]> = {
   record: [
@@ -44,7 +48,7 @@ const COMMANDS: Record<string, [Command, string]> = {
   search: [search, "find events matching text across sessions"],
   stats: [stats, "runs, failure rate and durations per workflow and step"],
   wait: [wait, "wait for sessions to end"],
-  gc: [gc, "remove old ended sessions (dry run unless --force)"],
+  gc: [gc.main, gc.summary],
   reindex: [reindex, "rebuild the indexes from the logs"],
   verify: [verify, "check the logs and indexes, optionally repair"],
   export: [exportCommand, "send sessions to an OpenTelemetry collector (OTLP)"],
@@ -92,7 +96,7 @@ export async function main(args: string[], ctx: Context): Promise<number> {
     if (!command) {
       throw new UsageError(`Unknown command "${name}"`);
     }
-    return await command(rest, ctx);
+    return await command(rest, { ...ctx, cli: main });
   } catch (error) {
     if (error instanceof UsageError) {
       const topic = command === undefined

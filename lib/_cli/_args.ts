@@ -51,3 +51,20 @@ export function parseSince(value: string): bigint {
   }
   return BigInt(ms) * 1_000_000n;
 }
+
+/**
+ * The value of an option that counts (`--keep 3`): a non-negative integer;
+ * `undefined` when the option was not given.
+ */
+export function parseCount(
+  value: string | undefined,
+  flag: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(
+      `Invalid ${flag} "${value}": expected a non-negative integer`,
+    );
+  }
+  return Number(value);
+}
