@@ -46,10 +46,10 @@ const COMMANDS: Record<string, [Command, string]> = {
   events: [events, "print a session's stored events"],
   listen: [listen, "print a session's events live, until it ends"],
   search: [search, "find events matching text across sessions"],
-  stats: [stats, "runs, failure rate and durations per workflow and step"],
+  stats: [stats.main, stats.summary],
   wait: [wait, "wait for sessions to end"],
   gc: [gc.main, gc.summary],
-  reindex: [reindex, "rebuild the indexes from the logs"],
+  reindex: [reindex.main, reindex.summary],
   verify: [verify, "check the logs and indexes, optionally repair"],
   export: [exportCommand, "send sessions to an OpenTelemetry collector (OTLP)"],
 };

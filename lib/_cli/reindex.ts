@@ -7,33 +7,37 @@ import {
   updateGlobalIndex,
 } from "../../mod.ts";
 import type { ProblemHandler, SessionLogIndex } from "../../mod.ts";
-import {
-  type CommandSpec,
-  type Context,
-  parseCommand,
-  progress,
-  scopeOf,
-  warn,
-} from "./common.ts";
+import { progress, scopeOf, warn } from "./common.ts";
+import { type CommandContext, defineCommand } from "./_command.ts";
 import { allProjectIndexes, outsideHome } from "./_indexes.ts";
 
-export const REINDEX: CommandSpec = {
+/** What `reindex` is asked. */
+export interface ReindexFlags {
+  /** Every project's index and the global one, not just this project's. */
+  global: boolean;
+}
+
+/** `zig-session reindex`. */
+export const reindex = defineCommand({
   name: "reindex",
   summary: "rebuild the indexes from the logs",
-  usage: "Usage: zig-session reindex [--global]",
   details:
     `Rebuilds this project's index from its logs, and adds to the global index
 this project's sessions it misses; with --global, rebuilds the global index and
 every project's index. Entries then point at where the logs are now. A log
 that another process removes meanwhile is left out with a warning.`,
-  options: { global: { type: "boolean" } },
-};
+  options: {
+    global: {
+      type: "boolean",
+      help: "rebuild every project's index and the global one",
+    },
+  },
+  flags: (values): ReindexFlags => ({ global: values.global }),
+  run,
+});
 
-/** `zig-session reindex`. */
-export function reindex(argv: string[], ctx: Context): number {
-  const parsed = parseCommand(REINDEX, { argv, ctx });
-  if (!parsed) return 0;
-  const global = parsed.values.global === true;
+function run(flags: ReindexFlags, ctx: CommandContext): number {
+  const { global } = flags;
   const scope = scopeOf(ctx, false);
   const indexes = (global ? allProjectIndexes(scope.home) : [scope.indexPath])
     .filter((path) => {
