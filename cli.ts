@@ -47,7 +47,7 @@ const COMMANDS: Record<string, [Command, string]> = {
   listen: [listen, "print a session's events live, until it ends"],
   search: [search, "find events matching text across sessions"],
   stats: [stats.main, stats.summary],
-  wait: [wait, "wait for sessions to end"],
+  wait: [wait.main, wait.summary],
   gc: [gc.main, gc.summary],
   reindex: [reindex.main, reindex.summary],
   verify: [verify, "check the logs and indexes, optionally repair"],

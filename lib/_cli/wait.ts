@@ -1,25 +1,32 @@
 // `zig-session wait`: waiting for sessions to end.
 import { followSessionEvents } from "../../mod.ts";
 import {
-  type CommandSpec,
-  type Context,
   type FoundSession,
   instant,
-  parseCommand,
-  parseDuration,
   resolveSession,
   type SessionState,
   sessionState,
-  stringFlag,
-  UsageError,
   visible,
   warn,
 } from "./common.ts";
+import { parseDuration, UsageError } from "./_args.ts";
+import { type CommandContext, defineCommand } from "./_command.ts";
 
-export const WAIT: CommandSpec = {
+/** What `wait` is asked. */
+export interface WaitFlags {
+  /** The sessions, by id or unique prefix. */
+  ids: string[];
+  /** How long to wait, in milliseconds, and the option as given. */
+  timeout?: { ms: number; text: string };
+  any: boolean;
+  global: boolean;
+}
+
+/** `zig-session wait`. */
+export const wait = defineCommand({
   name: "wait",
   summary: "wait for sessions to end",
-  usage: "Usage: zig-session wait ID... [--timeout D] [--any] [--global]",
+  positionals: "ID...",
   details:
     `Exits 0 when every session succeeded, 1 when any failed or was abandoned
 (its process died without ending it), 124 on timeout. With --any, returns as
@@ -27,29 +34,38 @@ soon as one ends, with the result of the session that ended first, whatever
 the order of the ids (of sessions that have already ended: the earliest end;
 at the same instant, a failure before a success); prints only that one.`,
   options: {
-    timeout: { type: "string" },
-    any: { type: "boolean" },
-    global: { type: "boolean" },
+    timeout: {
+      type: "string",
+      value: "D",
+      help: "give up after D (90s, 5m, 2h), exit 124",
+    },
+    any: { type: "boolean", help: "return when the first session ends" },
+    global: {
+      type: "boolean",
+      help: "look the ids up in every project, not this one first",
+    },
   },
-  positionals: true,
-};
+  flags(values, positionals): WaitFlags {
+    if (positionals.length === 0) {
+      throw new UsageError("Give at least one session id to wait for");
+    }
+    const text = values.timeout;
+    return {
+      ids: positionals,
+      timeout: text === undefined
+        ? undefined
+        : { ms: parseDuration(text, "--timeout"), text },
+      any: values.any,
+      global: values.global,
+    };
+  },
+  run,
+});
 
-/** `zig-session wait`. */
-export async function wait(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand(WAIT, { argv, ctx });
-  if (!parsed) return 0;
-  if (parsed.positionals.length === 0) {
-    throw new UsageError("Give at least one session id to wait for");
-  }
-  const timeoutFlag = stringFlag(parsed, "timeout");
-  const timeoutMs = timeoutFlag === undefined
-    ? undefined
-    : parseDuration(timeoutFlag, "--timeout");
-  const global = parsed.values.global === true;
-  const found = parsed.positionals.map((id) =>
-    resolveSession(ctx, { id, global })
-  );
-  const any = parsed.values.any === true;
+async function run(flags: WaitFlags, ctx: CommandContext): Promise<number> {
+  const { any, global } = flags;
+  const timeoutMs = flags.timeout?.ms;
+  const found = flags.ids.map((id) => resolveSession(ctx, { id, global }));
   const ended = any ? firstEnded(found) : undefined;
   if (ended) {
     ctx.out.write(`${ended.session.entry.zig_session_id} ${ended.state}\n`);
@@ -102,7 +118,7 @@ export async function wait(argv: string[], ctx: Context): Promise<number> {
   if (any && first !== undefined) return first === "success" ? 0 : 1;
   if (timedOut && done.length < results.length) {
     ctx.err.write(
-      `zig-session: timed out after ${timeoutFlag} with ${
+      `zig-session: timed out after ${flags.timeout?.text} with ${
         results.length - done.length
       } session(s) still running\n`,
     );
