@@ -88,7 +88,7 @@ export async function main(args: string[], ctx: Context): Promise<number> {
     return 0;
   }
   const command: Command | undefined = name === "demo"
-    ? demo
+    ? demo.main
     : Object.hasOwn(COMMANDS, name)
     ? COMMANDS[name][0]
     : undefined;
