@@ -50,7 +50,7 @@ const COMMANDS: Record<string, [Command, string]> = {
   wait: [wait.main, wait.summary],
   gc: [gc.main, gc.summary],
   reindex: [reindex.main, reindex.summary],
-  verify: [verify, "check the logs and indexes, optionally repair"],
+  verify: [verify.main, verify.summary],
   export: [exportCommand, "send sessions to an OpenTelemetry collector (OTLP)"],
 };
 
