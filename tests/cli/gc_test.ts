@@ -6,7 +6,7 @@ import {
   loadProjectIndex,
   projectIndexPath,
 } from "../../mod.ts";
-import { tempDir, testWriter } from "../_helpers.ts";
+import { copyFixtureHome, tempDir, testWriter } from "../_helpers.ts";
 import { cliProcess, indexWithoutLogs, runCli, workspace } from "./_helpers.ts";
 import { hostileHome, snapshot } from "./_hostile.ts";
 
@@ -132,4 +132,41 @@ Deno.test("gc over thousands of entries whose logs are gone: their entries go, n
   assert.match(forced.stdout, /\nremoved 3000 session\(s\), 0\.0 MB\n$/);
   assert.deepEqual(loadProjectIndex(projectIndexPath(w.project)).sessions, []);
   assert.deepEqual(loadGlobalIndex(globalIndexPath(w.home)).sessions, []);
+});
+
+Deno.test("gc: a dry run by default; --force removes old ended sessions, never open ones", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const dry = await runCli(["gc", "--global", "--older-than", "1s"], opts);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /4 session\(s\), .* MB: dry run, nothing removed/);
+  assert.doesNotMatch(
+    dry.stdout,
+    /181f613a/,
+    "the open session is not a candidate",
+  );
+  const project = join(home, "projects", "home-ada-src-shop");
+  assert.equal(loadProjectIndex(projectIndexPath(project)).sessions.length, 4);
+  const kept = await runCli(["gc", "--global", "--keep", "3", "--force"], opts);
+  assert.match(kept.stdout, /removed 2 session\(s\)/);
+  const forced = await runCli(
+    ["gc", "--global", "--older-than", "1s", "--force"],
+    opts,
+  );
+  assert.match(forced.stdout, /removed 2 session\(s\)/);
+  const left = loadGlobalIndex(globalIndexPath(home)).sessions.map((s) =>
+    s.zig_session_id
+  );
+  assert.deepEqual(left, ["181f613a-2887-417d-8246-5b15c35d4640"]);
+  assert.deepEqual(
+    loadProjectIndex(projectIndexPath(project)).sessions.map((s) =>
+      s.workflow_name
+    ),
+    ["wf-running"],
+  );
+  assert.deepEqual(
+    [...Deno.readDirSync(join(project, "logs", "sessions"))].map((e) => e.name),
+    ["181f613a-2887-417d-8246-5b15c35d4640.jsonl"],
+  );
 });

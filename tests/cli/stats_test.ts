@@ -1,7 +1,7 @@
 // `zig-session stats`: what a terminal is shown.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { tempDir, testWriter } from "../_helpers.ts";
+import { copyFixtureHome, tempDir, testWriter } from "../_helpers.ts";
 import {
   controlsIn,
   HOSTILE,
@@ -109,4 +109,33 @@ Deno.test("stats: an index entry that leads out of the zig home is skipped with 
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /evil.*is not followed/);
   assert.equal(JSON.parse(result.stdout).workflows[0].runs, 2);
+});
+
+Deno.test("stats: per workflow and per step, from the index and the logs", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const r = await runCli(["stats", "--global", "--json"], {
+    home,
+    cwd: tmp.path,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const { workflows, steps } = JSON.parse(r.stdout);
+  const wf = Object.fromEntries(
+    workflows.map((w: { workflow: string }) => [w.workflow, w]),
+  );
+  assert.equal(wf["wf-success"].runs, 2);
+  assert.equal(wf["wf-success"].failure_rate, 0);
+  assert.equal(wf["wf-failure"].failure_rate, 1);
+  assert.equal(wf["wf-running"].failures, 1, "abandoned counts as failed");
+  const build = steps.find((s: { step: string }) => s.step === "build");
+  assert.deepEqual([build.runs, build.failures], [1, 2]);
+  const plan = steps.find((s: { step: string; workflow: string }) =>
+    s.step === "plan"
+  );
+  assert.equal(plan.median_ms, 1234);
+  const text = await runCli(["stats", "--global", "--workflow", "wf-failure"], {
+    home,
+    cwd: tmp.path,
+  });
+  assert.match(text.stdout, /^wf-failure\s+1\s+100\.0%/m);
 });

@@ -7,6 +7,7 @@ import {
 } from "../../mod.ts";
 import {
   ageLog,
+  copyFixtureHome,
   lines,
   projectFile,
   readText,
@@ -386,4 +387,66 @@ Deno.test("verify reports a line longer than any string and checks the other log
     result.stdout,
     new RegExp(`${other.sessionId}.jsonl: line 3: torn`),
   );
+});
+
+/** The session id `record` prints on stderr. */
+function idFrom(stderr: string): string {
+  const m = /session ([0-9a-f-]{36})/.exec(stderr);
+  assert.ok(m, `no session id in: ${stderr}`);
+  return m[1];
+}
+
+Deno.test("verify: finds a torn tail and index drift; --repair moves the bytes aside", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const a = idFrom(
+    (await runCli(["record", "--quiet", "--", "echo", "a"], w.opts)).stderr,
+  );
+  const b = idFrom(
+    (await runCli(["record", "--quiet", "--", "echo", "b"], w.opts)).stderr,
+  );
+  const clean = await runCli(["verify"], w.opts);
+  assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+  assert.match(clean.stdout, /✓ 2 log\(s\) and their indexes are consistent/);
+  const logA = join(w.project, "logs", "sessions", `${a}.jsonl`);
+  const before = Deno.readTextFileSync(logA);
+  const torn = '{"seq":99,"ts":"2026-11-23T22:4';
+  Deno.writeTextFileSync(logA, torn, { append: true });
+  Deno.removeSync(join(w.project, "logs", "sessions", `${b}.jsonl`));
+  const broken = await runCli(["verify"], w.opts);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stdout, /torn \(no newline/);
+  assert.match(broken.stdout, new RegExp(`session ${b} has no log`));
+  const repaired = await runCli(["verify", "--repair"], w.opts);
+  assert.equal(repaired.code, 0, repaired.stdout + repaired.stderr);
+  assert.match(repaired.stdout, /moved 31 torn bytes to .*\.torn-/);
+  assert.equal(Deno.readTextFileSync(logA), before);
+  const aside = [...Deno.readDirSync(join(w.project, "logs", "sessions"))].find(
+    (e) => e.name.includes(".torn-"),
+  );
+  assert.equal(
+    Deno.readTextFileSync(join(w.project, "logs", "sessions", aside!.name)),
+    torn,
+  );
+  assert.equal(
+    loadProjectIndex(projectIndexPath(w.project)).sessions.length,
+    1,
+  );
+});
+
+Deno.test("verify and reindex show progress on a terminal's stderr only", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  for (const command of ["verify", "reindex"]) {
+    const label = command === "verify" ? "verifying" : "reindexing";
+    const terminal = await runCli([command, "--global"], {
+      ...opts,
+      terminal: true,
+    });
+    assert.match(terminal.stderr, new RegExp(`\\r\\x1b\\[K${label} \\d+/\\d+`));
+    assert.doesNotMatch(terminal.stdout, new RegExp(label));
+    const piped = await runCli([command, "--global"], opts);
+    assert.doesNotMatch(piped.stderr, new RegExp(label));
+  }
 });
