@@ -57,6 +57,47 @@ function factsOf(
   };
 }
 
+/** What an index entry says of a session, whichever the index. */
+export interface EntryFields {
+  id: string;
+  workflowName: string;
+  workflowPath: string;
+  /** The session's workspace: the project of a global entry. */
+  workspacePath: string;
+  logPath: string;
+  startedAt: string;
+  endedAt: string | null;
+  status: SessionStatus | null;
+}
+
+/**
+ * The entry of a session in an index of `scope`, its keys in the order zig
+ * writes them (the order of the fields of zig's structs). Every index entry
+ * is built here.
+ */
+export function indexEntry(fields: EntryFields, scope: Scope): AnyEntry {
+  return scope === "project"
+    ? {
+      zig_session_id: fields.id,
+      workflow_name: fields.workflowName,
+      workflow_path: fields.workflowPath,
+      log_path: fields.logPath,
+      started_at: fields.startedAt,
+      ended_at: fields.endedAt,
+      status: fields.status,
+      workspace_path: fields.workspacePath,
+    }
+    : {
+      zig_session_id: fields.id,
+      workflow_name: fields.workflowName,
+      project: fields.workspacePath,
+      log_path: fields.logPath,
+      started_at: fields.startedAt,
+      ended_at: fields.endedAt,
+      status: fields.status,
+    };
+}
+
 /** The entry an index of `scope` has for a log of the project dir `project`. */
 export function entryOf(
   log: string,
@@ -68,27 +109,14 @@ export function entryOf(
 ): AnyEntry | undefined {
   const f = factsOf(log, options.onProblem);
   if (!f) return undefined;
-  const workspace = f.workspace_path ?? options.project;
-  const common = {
-    zig_session_id: f.id,
-    workflow_name: f.workflow_name,
-  };
-  return options.scope === "project"
-    ? {
-      ...common,
-      workflow_path: f.workflow_path,
-      log_path: log,
-      started_at: f.started_at,
-      ended_at: f.ended_at,
-      status: f.status,
-      workspace_path: workspace,
-    }
-    : {
-      ...common,
-      project: workspace,
-      log_path: log,
-      started_at: f.started_at,
-      ended_at: f.ended_at,
-      status: f.status,
-    };
+  return indexEntry({
+    id: f.id,
+    workflowName: f.workflow_name,
+    workflowPath: f.workflow_path,
+    workspacePath: f.workspace_path ?? options.project,
+    logPath: log,
+    startedAt: f.started_at,
+    endedAt: f.ended_at,
+    status: f.status,
+  }, options.scope);
 }

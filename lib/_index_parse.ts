@@ -3,7 +3,7 @@
 import { basename } from "node:path";
 import { ZigError } from "./error.ts";
 import { fsError, readRangeSync } from "./_fs.ts";
-import { identityOf, ourWrites } from "./_index_cache.ts";
+import { isOurWrite } from "./_index_cache.ts";
 import type {
   GlobalSessionEntry,
   ProblemHandler,
@@ -145,7 +145,7 @@ export function readIndexFile(path: string): IndexFile {
   try {
     const info = file.statSync();
     const bytes = readRangeSync(file, { position: 0, length: info.size });
-    const ours = ourWrites.get(path) === identityOf(info);
+    const ours = isOurWrite(path, info);
     try {
       return { text: strictDecoder.decode(bytes), ours };
     } catch {

@@ -3,7 +3,7 @@
 import { ZigError } from "./error.ts";
 import { wellFormedJson } from "./_event_json.ts";
 import { readRangeSync, withLockSync, writeAllSync } from "./_fs.ts";
-import { identityOf, ourTails, ourWrites } from "./_index_cache.ts";
+import { identityOf, isOurTail, isOurWrite } from "./_index_cache.ts";
 import {
   type AnyEntry,
   type AnyIndex,
@@ -231,7 +231,7 @@ function patchTail(
     if (tail.length !== TAIL_BYTES) return false;
     const blocks = validTail(tail, {
       scope,
-      trusted: ourTails.get(path) === identityOf(info),
+      trusted: isOurTail(path, info),
     });
     if (blocks === undefined) return false;
     const block = tailBlock(blocks, options.id);
@@ -243,7 +243,7 @@ function patchTail(
     const keep = block ? tailAt + block.start : size - CLOSING.length;
     const resume = block ? tailAt + block.end : keep;
     const insert = encoder.encode((block ? "" : ",\n") + entryBlock(next));
-    const ours = ourWrites.get(path) === identityOf(info);
+    const ours = isOurWrite(path, info);
     try {
       writeIndexFile(path, {
         text(copy) {

@@ -8,7 +8,7 @@ import {
   type TempContent,
 } from "./_fs.ts";
 import { assertInsideHome, homeOfIndex } from "./_confine.ts";
-import { identityOf, ourTails, ourWrites } from "./_index_cache.ts";
+import { rememberWrite } from "./_index_cache.ts";
 import { type AnyIndex, sessionsLast } from "./_index_parse.ts";
 import { removeResolvedMarkers } from "./_index_pending.ts";
 
@@ -33,17 +33,10 @@ export function writeIndexFile(
   const names = listNamesSync(dirname(path));
   removeStaleTempsSync(path, names);
   replaceFileSync(path, options.text);
-  ourWrites.delete(path);
-  ourTails.delete(path);
-  if (options.canonical || options.tailValid) {
-    try {
-      const identity = identityOf(Deno.statSync(path));
-      if (options.canonical) ourWrites.set(path, identity);
-      ourTails.set(path, identity);
-    } catch {
-      // Not knowing the identity only costs a parse next time.
-    }
-  }
+  rememberWrite(path, {
+    canonical: options.canonical,
+    tailValid: options.tailValid ?? false,
+  });
   if (options.indexed) {
     removeResolvedMarkers(path, {
       names,
