@@ -2,6 +2,12 @@
 import { basename, dirname, join } from "node:path";
 import { existsSync, fsError, listNamesSync, removeIfPresent } from "./_fs.ts";
 import { escapeOf, homeOfIndex } from "./_confine.ts";
+import {
+  projectDirOfLog,
+  projectsDir,
+  sessionsDir,
+  sessionsDirOfIndex,
+} from "./paths.ts";
 import { compareTimestamps } from "./timestamp.ts";
 import { type AnyEntry, scopeOf } from "./_index_parse.ts";
 import { entryOf } from "./_index_entry.ts";
@@ -39,7 +45,7 @@ function pendingIds(indexPath: string, names?: readonly string[]): string[] {
 function pendingLog(indexPath: string, id: string): string | undefined {
   const file = `${id}.jsonl`;
   if (scopeOf(indexPath) === "project") {
-    const log = join(dirname(indexPath), "sessions", file);
+    const log = join(sessionsDirOfIndex(indexPath), file);
     return escapeOf(log, homeOfIndex(indexPath)) === undefined
       ? log
       : undefined;
@@ -49,9 +55,9 @@ function pendingLog(indexPath: string, id: string): string | undefined {
 
 /** Where the layout has the log `file` under a zig home, if anywhere. */
 function findLogInLayout(home: string, file: string): string | undefined {
-  const places = [join(home, "logs", "sessions", file)];
-  for (const name of listNamesSync(join(home, "projects"))) {
-    places.push(join(home, "projects", name, "logs", "sessions", file));
+  const places = [join(sessionsDir(home), file)];
+  for (const name of listNamesSync(projectsDir(home))) {
+    places.push(join(sessionsDir(join(projectsDir(home), name)), file));
   }
   return places.find((path) =>
     existsSync(path) && escapeOf(path, home) === undefined
@@ -132,7 +138,7 @@ export function pendingEntries(
     if (known.has(id)) continue;
     const log = pendingLog(indexPath, id);
     if (log === undefined) continue;
-    const project = dirname(dirname(dirname(log)));
+    const project = projectDirOfLog(log);
     let entry: AnyEntry | undefined;
     try {
       entry = entryOf(log, { scope, project, onProblem: false });

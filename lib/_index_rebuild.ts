@@ -10,6 +10,12 @@ import {
   writeTempSync,
 } from "./_fs.ts";
 import { escapeOf, homeOfIndex, layoutOf } from "./_confine.ts";
+import {
+  projectDirOfIndex,
+  projectsDir,
+  sessionsDir,
+  sessionsDirOfIndex,
+} from "./paths.ts";
 import { reportProblem } from "./_problems.ts";
 import { compareTimestamps } from "./timestamp.ts";
 import type { ProblemHandler } from "./types.ts";
@@ -150,17 +156,17 @@ function listLogs(dir: string, home: string): string[] {
 
 /** Every session log under a zig home, by project dir. */
 function allLogs(home: string): Array<{ project: string; log: string }> {
-  const found = listLogs(join(home, "logs", "sessions"), home).map((log) => ({
+  const found = listLogs(sessionsDir(home), home).map((log) => ({
     project: home,
     log,
   }));
-  const projects = join(home, "projects");
+  const projects = projectsDir(home);
   if (existsSync(projects)) {
     try {
       for (const item of Deno.readDirSync(projects)) {
         if (!item.isDirectory) continue;
         const project = join(projects, item.name);
-        for (const log of listLogs(join(project, "logs", "sessions"), home)) {
+        for (const log of listLogs(sessionsDir(project), home)) {
           found.push({ project, log });
         }
       }
@@ -181,10 +187,8 @@ export function buildIndex(
 ): AnyIndex {
   const { scope, onProblem } = options;
   const logs = scope === "project"
-    ? listLogs(join(dirname(path), "sessions"), homeOfIndex(path)).map((
-      log,
-    ) => ({
-      project: dirname(dirname(path)),
+    ? listLogs(sessionsDirOfIndex(path), homeOfIndex(path)).map((log) => ({
+      project: projectDirOfIndex(path),
       log,
     }))
     : allLogs(dirname(path));
