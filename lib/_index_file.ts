@@ -23,6 +23,7 @@ export {
   type UpdateIndexOptions,
 } from "./_index_parse.ts";
 export { lockPath, writeIndex } from "./_index_write.ts";
+export { type EntryFields, indexEntry } from "./_index_entry.ts";
 export {
   buildIndex,
   indexBeforeRebuild,
