@@ -52,8 +52,8 @@ const COMMANDS: Record<string, [Command, string]> = {
   gc: [gc.main, gc.summary],
   reindex: [reindex.main, reindex.summary],
   verify: [verify.main, verify.summary],
-  export: [exportCommand, "send sessions to an OpenTelemetry collector (OTLP)"],
-  serve: [serve, "a live web page of every session, and zig serve's API"],
+  export: [exportCommand.main, exportCommand.summary],
+  serve: [serve.main, serve.summary],
 };
 
 export const VERSION = "0.1.0";

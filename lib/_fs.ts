@@ -307,3 +307,12 @@ export function readRangeSync(
   }
   return buffer.subarray(0, filled);
 }
+
+/** Removes a file, if it is there. */
+export function removeIfPresent(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // Already gone.
+  }
+}

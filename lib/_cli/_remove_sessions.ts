@@ -1,9 +1,10 @@
 // Internal to the CLI: removing sessions (their logs and index entries)
 // under the index lock, never anything outside the zig home. What gc does
 // once it has chosen.
-import { dirname, join } from "node:path";
 import {
   globalIndexPath,
+  projectDirOfLog,
+  projectIndexPath,
   updateGlobalIndex,
   updateProjectIndex,
   ZigError,
@@ -25,7 +26,7 @@ export interface Doomed {
  * `resolveLogPath`, never an entry's `log_path`): `<project>/logs/index.json`.
  */
 function indexOfLayoutLog(logPath: string): string {
-  return join(dirname(dirname(logPath)), "index.json");
+  return projectIndexPath(projectDirOfLog(logPath));
 }
 
 /**

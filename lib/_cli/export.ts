@@ -1,46 +1,36 @@
 // `export`: every session into an OpenTelemetry pipeline over OTLP/HTTP.
 import { zigHome } from "../../mod.ts";
-import {
-  type CommandSpec,
-  type Context,
-  intFlag,
-  listFlag,
-  parseCommand,
-  parseSince,
-  stringFlag,
-  UsageError,
-} from "./common.ts";
+import { parseCount, parseSince, UsageError } from "./_args.ts";
+import { type CommandContext, defineCommand } from "./_command.ts";
 import { resolveConfig } from "../_export/config.ts";
 import { RejectedError, UnavailableError } from "../_export/delivery.ts";
 import { runExport } from "../_export/exporter.ts";
 
-export const EXPORT: CommandSpec = {
+/** What `export` is asked. */
+export interface ExportFlags {
+  endpoint?: string;
+  protocol?: string;
+  headers: string[];
+  global: boolean;
+  /** Only sessions started since this instant (ns). */
+  since?: bigint;
+  sessions: string[];
+  follow: boolean;
+  dryRun: boolean;
+  /** Records per request at most. */
+  batch: number;
+  maxRetries: number;
+}
+
+/** `zig-session export`. */
+export const exportCommand = defineCommand({
   name: "export",
   summary: "send sessions to an OpenTelemetry collector (OTLP/HTTP)",
-  usage:
-    "Usage: zig-session export [--endpoint URL] [--protocol http/protobuf|http/json] [--header K=V]...\n" +
-    "                          [--global] [--since D] [--session ID]... [--follow] [--dry-run]",
   details:
     `Each session becomes a trace (the workflow the root span, each step attempt a
 child span) and each event a log record carrying the trace and span ids.
 Checkpoints in <zig home>/export/ record what the receiver acknowledged: run
 it again (or after a crash) and it sends what is new, nothing twice.
-
-Options:
-  --endpoint URL    base URL of the OTLP/HTTP receiver: logs go to URL/v1/logs,
-                    traces to URL/v1/traces (default $OTEL_EXPORTER_OTLP_ENDPOINT,
-                    else http://localhost:4318)
-  --protocol P      http/protobuf (default) or http/json
-  --header K=V      an HTTP header for every request (repeatable)
-  --global          every project's sessions (default: this project's)
-  --since D         only sessions started since D (date, timestamp, or 2h, 7d)
-  --session ID      only this session (id or unique prefix; repeatable)
-  --follow          keep running: export events as they are written, and new
-                    sessions, until stopped (SIGINT or SIGTERM)
-  --dry-run         print the requests as OTLP/JSON, one a line; send nothing
-  --batch N         records per request at most (default 2048)
-  --max-retries N   retries of a request before giving up (default 5; --follow
-                    never gives up)
 
 Environment, as in every OpenTelemetry SDK (flags win):
   OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_{LOGS,TRACES}_ENDPOINT (full
@@ -50,21 +40,83 @@ Environment, as in every OpenTelemetry SDK (flags win):
 
 Retries 429, 502, 503, 504 and unreachable receivers with exponential backoff
 (Retry-After honoured): --max-retries times, then exits 1 (nothing is lost:
-run it again); following, without end. Another 4xx is reported with the receiver's message
-and exits 1.`,
+run it again); following, without end. Another 4xx is reported with the
+receiver's message and exits 1.`,
   options: {
-    endpoint: { type: "string" },
-    protocol: { type: "string" },
-    header: { type: "string", multiple: true },
-    global: { type: "boolean" },
-    since: { type: "string" },
-    session: { type: "string", multiple: true },
-    follow: { type: "boolean" },
-    "dry-run": { type: "boolean" },
-    batch: { type: "string" },
-    "max-retries": { type: "string" },
+    endpoint: {
+      type: "string",
+      value: "URL",
+      default: "$OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318",
+      help: "base URL of the OTLP/HTTP receiver: logs go to URL/v1/logs,\n" +
+        "traces to URL/v1/traces",
+    },
+    protocol: {
+      type: "string",
+      value: "P",
+      default: "http/protobuf",
+      help: "http/protobuf or http/json",
+    },
+    header: {
+      type: "string",
+      value: "K=V",
+      multiple: true,
+      help: "an HTTP header for every request",
+    },
+    global: {
+      type: "boolean",
+      help: "every project's sessions (else this project's)",
+    },
+    since: {
+      type: "string",
+      value: "D",
+      help: "only sessions started since D (date, timestamp, or 2h, 7d)",
+    },
+    session: {
+      type: "string",
+      value: "ID",
+      multiple: true,
+      help: "only this session: its id or a unique prefix",
+    },
+    follow: {
+      type: "boolean",
+      help: "keep running: export events as they are written, and new\n" +
+        "sessions, until stopped (SIGINT or SIGTERM)",
+    },
+    "dry-run": {
+      type: "boolean",
+      help: "print the requests as OTLP/JSON, one a line; send nothing",
+    },
+    batch: {
+      type: "string",
+      value: "N",
+      default: "2048",
+      help: "records per request at most",
+    },
+    "max-retries": {
+      type: "string",
+      value: "N",
+      default: "5",
+      help: "retries of a request before giving up\n(--follow never gives up)",
+    },
   },
-};
+  flags(values): ExportFlags {
+    const batch = parseCount(values.batch, "--batch") ?? 2048;
+    if (batch < 1) throw new UsageError("Invalid --batch 0: give at least 1");
+    return {
+      endpoint: values.endpoint,
+      protocol: values.protocol,
+      headers: values.header,
+      global: values.global,
+      since: values.since === undefined ? undefined : parseSince(values.since),
+      sessions: values.session,
+      follow: values.follow,
+      dryRun: values["dry-run"],
+      batch,
+      maxRetries: parseCount(values["max-retries"], "--max-retries") ?? 5,
+    };
+  },
+  run,
+});
 
 function readEnv(name: string): string | undefined {
   try {
@@ -84,23 +136,13 @@ function hostname(): string | undefined {
   }
 }
 
-/** `zig-session export`. */
-export async function exportCommand(
-  argv: string[],
-  ctx: Context,
-): Promise<number> {
-  const parsed = parseCommand(EXPORT, { argv, ctx });
-  if (!parsed) return 0;
+async function run(flags: ExportFlags, ctx: CommandContext): Promise<number> {
   const config = resolveConfig({
-    endpoint: stringFlag(parsed, "endpoint"),
-    protocol: stringFlag(parsed, "protocol"),
-    headers: listFlag(parsed, "header"),
+    endpoint: flags.endpoint,
+    protocol: flags.protocol,
+    headers: flags.headers,
   }, { env: readEnv, hostname });
-  const batch = intFlag(parsed, "batch") ?? 2048;
-  if (batch < 1) throw new UsageError("Invalid --batch 0: give at least 1");
-  const sinceFlag = stringFlag(parsed, "since");
-  const follow = parsed.values.follow === true;
-  const dryRun = parsed.values["dry-run"] === true;
+  const { follow, dryRun } = flags;
   const controller = new AbortController();
   const stop = () =>
     controller.abort(new DOMException("stopped", "AbortError"));
@@ -112,18 +154,18 @@ export async function exportCommand(
     const summary = await runExport({
       home: zigHome({ zigHome: ctx.zigHome }),
       config,
-      global: parsed.values.global === true,
+      global: flags.global,
       cwd: ctx.cwd,
-      sessions: listFlag(parsed, "session"),
-      since: sinceFlag === undefined ? undefined : parseSince(sinceFlag),
+      sessions: flags.sessions,
+      since: flags.since,
       follow,
       dryRun,
-      batchRecords: batch,
+      batchRecords: flags.batch,
       batchBytes: 4 << 20,
       retry: {
         initialBackoffMs: 500,
         maxBackoffMs: 30_000,
-        maxRetries: intFlag(parsed, "max-retries") ?? 5,
+        maxRetries: flags.maxRetries,
       },
       pollMs: 1000,
       out: (line) => ctx.out.write(line + "\n"),

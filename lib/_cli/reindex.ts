@@ -1,8 +1,8 @@
 // `zig-session reindex`: rebuilding the indexes from the logs.
-import { dirname } from "node:path";
 import {
   globalIndexPath,
   loadGlobalIndex,
+  projectDirOfLog,
   rebuildIndex,
   updateGlobalIndex,
 } from "../../mod.ts";
@@ -100,7 +100,7 @@ function addMissingToGlobal(
         index.sessions.push({
           zig_session_id: e.zig_session_id,
           workflow_name: e.workflow_name,
-          project: e.workspace_path ?? dirname(dirname(dirname(e.log_path))),
+          project: e.workspace_path ?? projectDirOfLog(e.log_path),
           log_path: e.log_path,
           started_at: e.started_at,
           ended_at: e.ended_at,

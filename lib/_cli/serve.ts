@@ -2,21 +2,23 @@
 import { join } from "node:path";
 import { zigHome } from "../../mod.ts";
 import config from "../../deno.json" with { type: "json" };
-import {
-  type CommandSpec,
-  type Context,
-  intFlag,
-  parseCommand,
-  stringFlag,
-  UsageError,
-} from "./common.ts";
+import { parseCount, UsageError } from "./_args.ts";
+import { type CommandContext, defineCommand } from "./_command.ts";
 import { startServer } from "../_serve/server.ts";
 
-export const SERVE: CommandSpec = {
+/** What `serve` is asked. */
+export interface ServeFlags {
+  host: string;
+  port: number;
+  token?: string;
+  global: boolean;
+  open: boolean;
+}
+
+/** `zig-session serve`. */
+export const serve = defineCommand({
   name: "serve",
   summary: "serve a live web page of every session, and zig serve's API",
-  usage:
-    "Usage: zig-session serve [--host H] [--port N] [--token T] [--global] [--open]",
   details:
     `Serves the page at / (session list, live states, each step's output as it
 is written) and zig serve's session routes under /api/v1 (compatible, plus
@@ -29,23 +31,45 @@ page in. Every API route but /api/v1/health needs it: as
 "Authorization: Bearer T", a ?token= parameter, or the page's cookie.
 
 Once listening, the process gives up its network permission (the listener
-keeps accepting; nothing can connect out) and its permission to run programs.
-
-Options:
-  --host H      address to bind (default 127.0.0.1); any other than loopback
-                needs a token given by --token, $ZIG_SERVE_TOKEN or serve.toml
-  --port N      port (default 3000; 0 picks a free one)
-  --token T     the bearer token
-  --global      every project's sessions by default (?global=0 narrows)
-  --open        open the page in the default browser`,
+keeps accepting; nothing can connect out) and its permission to run programs.`,
   options: {
-    host: { type: "string" },
-    port: { type: "string" },
-    token: { type: "string" },
-    global: { type: "boolean" },
-    open: { type: "boolean" },
+    host: {
+      type: "string",
+      value: "H",
+      default: "127.0.0.1",
+      help: "address to bind; any other than loopback needs a token\n" +
+        "given by --token, $ZIG_SERVE_TOKEN or serve.toml",
+    },
+    port: {
+      type: "string",
+      value: "N",
+      default: "3000",
+      help: "port (0 picks a free one)",
+    },
+    token: { type: "string", value: "T", help: "the bearer token" },
+    global: {
+      type: "boolean",
+      help: "every project's sessions by default (?global=0 narrows)",
+    },
+    open: { type: "boolean", help: "open the page in the default browser" },
   },
-};
+  flags(values): ServeFlags {
+    const host = (values.host ?? "127.0.0.1").replace(/^\[|\]$/g, "");
+    if (host === "") throw new UsageError("Empty --host: give an address");
+    const port = parseCount(values.port, "--port") ?? 3000;
+    if (port > 65535) {
+      throw new UsageError(`Invalid --port "${port}": expected 0 to 65535`);
+    }
+    return {
+      host,
+      port,
+      token: values.token,
+      global: values.global,
+      open: values.open,
+    };
+  },
+  run,
+});
 
 /** Where the token came from. */
 type TokenSource = "--token" | "ZIG_SERVE_TOKEN" | "serve.toml" | "generated";
@@ -133,27 +157,15 @@ async function dropPermissions(): Promise<void> {
   }
 }
 
-/** `zig-session serve`. */
-export async function serve(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand(SERVE, { argv, ctx });
-  if (!parsed) return 0;
-  const host = (stringFlag(parsed, "host") ?? "127.0.0.1").replace(
-    /^\[|\]$/g,
-    "",
-  );
-  if (host === "") throw new UsageError("Empty --host: give an address");
-  const port = intFlag(parsed, "port") ?? 3000;
-  if (port > 65535) {
-    throw new UsageError(`Invalid --port "${port}": expected 0 to 65535`);
-  }
+async function run(flags: ServeFlags, ctx: CommandContext): Promise<number> {
+  const { host, port, global } = flags;
   const home = zigHome({ zigHome: ctx.zigHome });
-  const { token, source } = resolveToken(stringFlag(parsed, "token"), home);
+  const { token, source } = resolveToken(flags.token, home);
   if (!isLoopback(host) && source === "generated") {
     throw new UsageError(
       `Binding ${host} serves the sessions beyond this machine: choose a token with --token, ZIG_SERVE_TOKEN or serve.toml`,
     );
   }
-  const global = parsed.values.global === true;
   // Listened for from the start: a signal while starting stops cleanly too.
   const stopped = Promise.withResolvers<Deno.Signal>();
   const listeners: Array<[Deno.Signal, () => void]> = [];
@@ -197,7 +209,7 @@ export async function serve(argv: string[], ctx: Context): Promise<number> {
       `Token: ${token} (generated; --token or ZIG_SERVE_TOKEN to choose one)\n`,
     );
   }
-  if (parsed.values.open) {
+  if (flags.open) {
     try {
       openBrowser(pageUrl);
     } catch (error) {

@@ -4,15 +4,26 @@ import assert from "node:assert/strict";
 import { defineCommand } from "../../lib/_cli/_command.ts";
 import { UsageError } from "../../lib/_cli/_args.ts";
 import { demo } from "../../lib/_cli/demo.ts";
+import { exportCommand } from "../../lib/_cli/export.ts";
 import { gc } from "../../lib/_cli/gc.ts";
 import { reindex } from "../../lib/_cli/reindex.ts";
+import { serve } from "../../lib/_cli/serve.ts";
 import { stats } from "../../lib/_cli/stats.ts";
 import { verify } from "../../lib/_cli/verify.ts";
 import { wait } from "../../lib/_cli/wait.ts";
 import { tempDir } from "../_helpers.ts";
 import { runCli } from "./_helpers.ts";
 
-const CONVERTED = [gc, reindex, verify, stats, wait, demo];
+const CONVERTED = [
+  gc,
+  reindex,
+  verify,
+  stats,
+  wait,
+  demo,
+  exportCommand,
+  serve,
+];
 
 /** The options the Options section of a help text lists, by long name. */
 function listedOptions(help: string): string[] {
