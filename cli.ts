@@ -20,11 +20,20 @@ import {
 import { end, record, start } from "./lib/_cli/record.ts";
 import { list, show } from "./lib/_cli/query.ts";
 import { events, listen, search } from "./lib/_cli/events.ts";
-import { stats, wait } from "./lib/_cli/stats.ts";
-import { gc, reindex, verify } from "./lib/_cli/maintenance.ts";
+import { stats } from "./lib/_cli/stats.ts";
+import { wait } from "./lib/_cli/wait.ts";
+import { gc } from "./lib/_cli/gc.ts";
+import { reindex } from "./lib/_cli/reindex.ts";
+import { verify } from "./lib/_cli/verify.ts";
 import { demo } from "./lib/_cli/demo.ts";
+import { exportCommand } from "./lib/_cli/export.ts";
+import { serve } from "./lib/_cli/serve.ts";
+import type { CommandContext } from "./lib/_cli/_command.ts";
 
-type Command = (argv: string[], ctx: Context) => number | Promise<number>;
+type Command = (
+  argv: string[],
+  ctx: CommandContext,
+) => number | Promise<number>;
 
 const COMMANDS: Record<string, [Command, string]> = {
   record: [
@@ -38,11 +47,13 @@ const COMMANDS: Record<string, [Command, string]> = {
   events: [events, "print a session's stored events"],
   listen: [listen, "print a session's events live, until it ends"],
   search: [search, "find events matching text across sessions"],
-  stats: [stats, "runs, failure rate and durations per workflow and step"],
-  wait: [wait, "wait for sessions to end"],
-  gc: [gc, "remove old ended sessions (dry run unless --force)"],
-  reindex: [reindex, "rebuild the indexes from the logs"],
-  verify: [verify, "check the logs and indexes, optionally repair"],
+  stats: [stats.main, stats.summary],
+  wait: [wait.main, wait.summary],
+  gc: [gc.main, gc.summary],
+  reindex: [reindex.main, reindex.summary],
+  verify: [verify.main, verify.summary],
+  export: [exportCommand.main, exportCommand.summary],
+  serve: [serve.main, serve.summary],
 };
 
 export const VERSION = "0.1.0";
@@ -79,7 +90,7 @@ export async function main(args: string[], ctx: Context): Promise<number> {
     return 0;
   }
   const command: Command | undefined = name === "demo"
-    ? demo
+    ? demo.main
     : Object.hasOwn(COMMANDS, name)
     ? COMMANDS[name][0]
     : undefined;
@@ -87,7 +98,7 @@ export async function main(args: string[], ctx: Context): Promise<number> {
     if (!command) {
       throw new UsageError(`Unknown command "${name}"`);
     }
-    return await command(rest, ctx);
+    return await command(rest, { ...ctx, cli: main });
   } catch (error) {
     if (error instanceof UsageError) {
       const topic = command === undefined

@@ -46,3 +46,4 @@ export * from "./lib/follow_session_events.ts";
 export * from "./lib/log_summary.ts";
 export * from "./lib/text.ts";
 export * from "./lib/session_state.ts";
+export * from "./lib/check_session_log.ts";

@@ -5,13 +5,24 @@
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { ZigError } from "./error.ts";
 import { fsError } from "./_fs.ts";
+import {
+  projectDirOfIndex,
+  projectsDir,
+  sessionLogPath,
+  sessionsDirOfIndex,
+  zigHomeOfProjectDir,
+} from "./paths.ts";
 
-/** Letters, digits, `.`, `_` and `-`, not starting with `.`: no separators, no `..`. */
-const SESSION_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+/**
+ * Letters, digits, `.`, `_` and `-`, not starting with `.`: no separators, no
+ * `..`; at most 200 characters, so that `<id>.jsonl` and the names beside the
+ * index (`index.json.pending-<id>`) fit the 255 bytes a file name may have.
+ */
+const SESSION_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
 
 /** What a valid session id looks like, for error messages. */
 export const SESSION_ID_RULE =
-  'use letters, digits, ".", "_" and "-" only, not starting with "."';
+  'use letters, digits, ".", "_" and "-" only, not starting with ".", at most 200 characters';
 
 /** Whether `id` can name a session: it names no other path than `<id>.jsonl`. */
 export function isSessionId(id: unknown): id is string {
@@ -26,9 +37,7 @@ export function isSessionId(id: unknown): id is string {
 export function homeOfIndex(indexPath: string): string {
   const path = resolve(indexPath);
   if (basename(path) === "sessions_index.json") return dirname(path);
-  const project = dirname(dirname(path));
-  const parent = dirname(project);
-  return basename(parent) === "projects" ? dirname(parent) : project;
+  return zigHomeOfProjectDir(projectDirOfIndex(path));
 }
 
 function realPathOrUndefined(path: string): string | undefined {
@@ -143,12 +152,12 @@ export function layoutOf(
   ) {
     return {
       home,
-      logPath: join(dirname(resolve(where.indexPath)), "sessions", file),
+      logPath: join(sessionsDirOfIndex(resolve(where.indexPath)), file),
     };
   }
   const name = parts[n - 4];
   const inProject = n >= 5 && parts[n - 5] === "projects" && name !== "" &&
     name !== "." && name !== "..";
-  const project = inProject ? join(home, "projects", name) : home;
-  return { home, logPath: join(project, "logs", "sessions", file) };
+  const project = inProject ? join(projectsDir(home), name) : home;
+  return { home, logPath: sessionLogPath(project, id) };
 }

@@ -148,19 +148,33 @@ function tempPrefix(path: string): string {
   return `${basename(path)}.tmp-`;
 }
 
+/** What {@linkcode writeTempSync} writes: the bytes, or a function writing them. */
+export type TempContent =
+  | string
+  | Uint8Array
+  | ((file: Deno.FsFile) => void);
+
 /**
  * Writes `data` to a new temporary file beside `path`
  * (`<path>.tmp-<pid>-<n>`, created new, so never through a symlink) and
- * returns its path. Nothing is left behind when the write fails. The caller
- * holds the lock that guards `path`: its temporary files exist only while
- * that lock is held (see {@linkcode removeStaleTempsSync}).
+ * returns its path. `data` may be a function that writes the open file
+ * itself. Nothing is left behind when the write fails. The caller holds the
+ * lock that guards `path`: its temporary files exist only while that lock is
+ * held (see {@linkcode removeStaleTempsSync}).
  */
-export function writeTempSync(path: string, data: string | Uint8Array): string {
+export function writeTempSync(path: string, data: TempContent): string {
   for (let attempt = 0;; attempt++) {
     const temp = `${path}.tmp-${Deno.pid}-${++tempCounter}`;
     try {
       if (typeof data === "string") {
         Deno.writeTextFileSync(temp, data, { createNew: true });
+      } else if (typeof data === "function") {
+        const file = Deno.openSync(temp, { write: true, createNew: true });
+        try {
+          data(file);
+        } finally {
+          file.close();
+        }
       } else {
         Deno.writeFileSync(temp, data, { createNew: true });
       }
@@ -191,7 +205,7 @@ function removeQuietly(path: string): void {
  * ({@linkcode writeTempSync}), then renames it over `path`. A reader sees the
  * old file or the new one, never a mix.
  */
-export function replaceFileSync(path: string, text: string): void {
+export function replaceFileSync(path: string, text: TempContent): void {
   const temp = writeTempSync(path, text);
   try {
     Deno.renameSync(temp, path);
@@ -270,6 +284,14 @@ export function existsSync(path: string): boolean {
   }
 }
 
+/** Writes all of `bytes` to an open file, at its current position. */
+export function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.length) {
+    written += file.writeSync(bytes.subarray(written));
+  }
+}
+
 /** Reads up to `length` bytes at `position` of an open file (fewer at its end). */
 export function readRangeSync(
   file: Deno.FsFile,
@@ -284,4 +306,13 @@ export function readRangeSync(
     filled += n;
   }
   return buffer.subarray(0, filled);
+}
+
+/** Removes a file, if it is there. */
+export function removeIfPresent(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // Already gone.
+  }
 }

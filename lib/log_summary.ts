@@ -7,7 +7,12 @@
 import { fsError } from "./_fs.ts";
 import { endsWithNewline, firstEvent, lastEvent } from "./_log_summary.ts";
 
-/** The first event and the last complete event of a log. */
+/**
+ * The first event and the last complete event of a log. Of a line longer
+ * than 1 MiB, only the members whose values are under 64 KiB are kept (the
+ * envelope, `type`, `status`, `interval_secs`...): such a line is checked in
+ * one streaming pass, never held whole.
+ */
 export interface LogSummary {
   /** The first line's event, if it parsed. */
   first?: Record<string, unknown>;
@@ -21,9 +26,10 @@ export interface LogSummary {
 
 /**
  * Reads a log's first event and its last complete event, reading only the
- * start and the end of the file (a few kilobytes whatever its size). Tells
- * whether a session has ended, when it was last heard of, and whether its
- * last line is torn.
+ * start and the end of the file (a few kilobytes whatever its size, unless
+ * those lines are long: then each of their bytes is read at most twice, in
+ * memory that does not grow with them). Tells whether a session has ended,
+ * when it was last heard of, and whether its last line is torn.
  *
  * @example Usage
  * ```ts

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { ZigError } from "./error.ts";
 import { fsError } from "./_fs.ts";
 
@@ -273,4 +273,108 @@ export function sessionLogPath(
   sessionId: string,
 ): string {
   return join(sessionsDir(projectDirPath), `${sessionId}.jsonl`);
+}
+
+/**
+ * The folder of every project directory inside a repository.
+ *
+ * @example Usage
+ * ```ts
+ * import { projectsDir } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(projectsDir("/h/.zig"), "/h/.zig/projects");
+ * ```
+ *
+ * @param zigHomePath The zig home.
+ * @returns `<zig home>/projects`.
+ */
+export function projectsDir(zigHomePath: string): string {
+  return join(zigHomePath, "projects");
+}
+
+/**
+ * The project directory of a session log where the layout puts it: the
+ * inverse of {@linkcode sessionLogPath}. The path is not checked: a log kept
+ * elsewhere gives the folder three levels above it.
+ *
+ * @example Usage
+ * ```ts
+ * import { projectDirOfLog } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   projectDirOfLog("/h/.zig/projects/src-shop/logs/sessions/abc.jsonl"),
+ *   "/h/.zig/projects/src-shop",
+ * );
+ * ```
+ *
+ * @param logPath `<project dir>/logs/sessions/<id>.jsonl`.
+ * @returns The project directory.
+ */
+export function projectDirOfLog(logPath: string): string {
+  return dirname(dirname(dirname(logPath)));
+}
+
+/**
+ * The project directory of a project index: the inverse of
+ * {@linkcode projectIndexPath}. The path is not checked.
+ *
+ * @example Usage
+ * ```ts
+ * import { projectDirOfIndex } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(projectDirOfIndex("/h/.zig/logs/index.json"), "/h/.zig");
+ * ```
+ *
+ * @param indexPath `<project dir>/logs/index.json`.
+ * @returns The project directory.
+ */
+export function projectDirOfIndex(indexPath: string): string {
+  return dirname(dirname(indexPath));
+}
+
+/**
+ * The folder of session logs beside a project index, where the layout puts
+ * them (`<project dir>/logs/sessions`, as {@linkcode sessionsDir} says).
+ *
+ * @example Usage
+ * ```ts
+ * import { sessionsDirOfIndex } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   sessionsDirOfIndex("/h/.zig/logs/index.json"),
+ *   "/h/.zig/logs/sessions",
+ * );
+ * ```
+ *
+ * @param indexPath A project index: `<project dir>/logs/index.json`.
+ * @returns The `sessions` folder beside it.
+ */
+export function sessionsDirOfIndex(indexPath: string): string {
+  return join(dirname(indexPath), "sessions");
+}
+
+/**
+ * The zig home a project directory belongs to: the zig home above
+ * `<zig home>/projects/<name>`, else the directory itself (the zig home is
+ * the project directory outside any repository).
+ *
+ * @example Usage
+ * ```ts
+ * import { zigHomeOfProjectDir } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(zigHomeOfProjectDir("/h/.zig/projects/src-shop"), "/h/.zig");
+ * assert.equal(zigHomeOfProjectDir("/h/.zig"), "/h/.zig");
+ * ```
+ *
+ * @param projectDirPath A project directory.
+ * @returns The zig home.
+ */
+export function zigHomeOfProjectDir(projectDirPath: string): string {
+  const parent = dirname(projectDirPath);
+  return basename(parent) === "projects" ? dirname(parent) : projectDirPath;
 }

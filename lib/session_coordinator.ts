@@ -58,7 +58,6 @@ const SIGNALS: ReadonlyArray<[Deno.Signal, number]> = [
 export class SessionCoordinator implements Disposable, AsyncDisposable {
   /** The writer of the session. */
   readonly writer: SessionWriter;
-  #started = performance.now();
   #timer: ReturnType<typeof setInterval> | undefined;
   #signalHandlers: Array<[Deno.Signal, () => void]> = [];
   #onExit = () => this.#endQuietly("failure");
@@ -127,7 +126,8 @@ export class SessionCoordinator implements Disposable, AsyncDisposable {
 
   /**
    * Ends the session: stops the heartbeat, writes `zig_session_ended` with
-   * the time since start, and stamps both indexes.
+   * the session's duration, from its `started_at` to this end (see
+   * `SessionWriter.prototype.ended`), and stamps both indexes.
    *
    * @param status How the session ended.
    * @throws {ZigError} when it was already finished.
@@ -141,7 +141,7 @@ export class SessionCoordinator implements Disposable, AsyncDisposable {
     }
     this.#finished = true;
     this.#stop();
-    this.writer.ended(status, performance.now() - this.#started);
+    this.writer.ended(status);
   }
 
   /** Records failure if the session was not finished. */

@@ -17,7 +17,9 @@ import {
   type AnyIndex,
   assertIndexPath,
   buildIndex,
+  indexBeforeRebuild,
   type IndexOptions,
+  keepUnlisted,
   loadIndex,
   lockPath,
   scopeOf,
@@ -179,7 +181,10 @@ export function updateGlobalIndex(
  * global index (`<zig home>/sessions_index.json`) from every project's logs.
  * Each log's first and last lines are read, not the whole log. Entries point
  * at where the logs are now. A log that vanishes meanwhile (another process
- * such as gc removed it) is left out and reported as `vanished_log`.
+ * such as gc removed it) is left out and reported as `vanished_log`. An index
+ * that does not parse is kept aside first (`corrupt_index`), never
+ * overwritten; an entry whose log is still there but gives none (its first
+ * line damaged) is kept as it was.
  *
  * @example Usage
  * ```ts
@@ -201,7 +206,12 @@ export function rebuildIndex(
   assertIndexPath(path);
   const scope = scopeOf(path);
   return withLockSync(lockPath(path), () => {
+    const old = indexBeforeRebuild(path, {
+      scope,
+      onProblem: options.onProblem,
+    });
     const index = buildIndex(path, { scope, onProblem: options.onProblem });
+    keepUnlisted(index, { old, path });
     writeIndex(path, index, { rebuilt: true });
     return index as SessionLogIndex | GlobalSessionIndex;
   });

@@ -3,23 +3,25 @@
  *
  * A torn final line (no newline: a write cut short by a crash) and malformed
  * lines are reported to `onProblem` with their line numbers; every other event
- * is still returned.
+ * is still returned. So is a line holding bytes that are not UTF-8 (read as
+ * U+FFFD), reported as `invalid_utf8`: zig cannot read such a log.
  *
  * @module
  */
-import { fsError } from "./_fs.ts";
 import { LineParser, LineSplitter } from "./_line_parser.ts";
+import { readChunks } from "./_log_lines.ts";
 import type { ProblemHandler, SessionLogEvent } from "./types.ts";
 
 /** Options of the readers. */
 export interface ReadOptions {
-  /** Told about torn and malformed lines. Default: a warning on stderr. */
+  /**
+   * Told about torn and malformed lines, and lines that are not UTF-8.
+   * Default: a warning on stderr.
+   */
   onProblem?: ProblemHandler;
   /** Stops reading when aborted. */
   signal?: AbortSignal;
 }
-
-const CHUNK = 1 << 20;
 
 /** One complete line of a log, as stored. */
 export interface SessionLogLine {
@@ -29,41 +31,12 @@ export interface SessionLogLine {
   text: string;
 }
 
-/** Reads a log in chunks of at most 1 MiB (the buffer is reused). */
-async function* chunks(
-  path: string,
-  options: ReadOptions,
-): AsyncGenerator<Uint8Array> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    throw fsError(error, { action: "read the session log", path });
-  }
-  try {
-    const buffer = new Uint8Array(CHUNK);
-    while (true) {
-      options.signal?.throwIfAborted();
-      let n: number | null;
-      try {
-        n = await file.read(buffer);
-      } catch (error) {
-        throw fsError(error, { action: "read the session log", path });
-      }
-      if (n === null) break;
-      yield buffer.subarray(0, n);
-    }
-  } finally {
-    file.close();
-  }
-}
-
 async function* eventBatches(
   path: string,
   options: ReadOptions,
 ): AsyncGenerator<SessionLogEvent[]> {
   const parser = new LineParser(path, options.onProblem);
-  for await (const bytes of chunks(path, options)) {
+  for await (const bytes of readChunks(path, options)) {
     const batch: SessionLogEvent[] = [];
     parser.push(bytes, batch);
     if (batch.length > 0) yield batch;
@@ -155,7 +128,7 @@ export async function* streamSessionLines(
   options: ReadOptions = {},
 ): AsyncGenerator<SessionLogLine> {
   const splitter = new LineSplitter(path, options.onProblem);
-  for await (const bytes of chunks(path, options)) {
+  for await (const bytes of readChunks(path, options)) {
     const batch: SessionLogLine[] = [];
     splitter.push(bytes, (text, line) => batch.push({ line, text }));
     for (const line of batch) yield line;

@@ -165,17 +165,23 @@ export function judgeSessionState(facts: SessionFacts): SessionStateDetails {
   if (heard !== undefined && heard > now) {
     heard = facts.modifiedAt === undefined ? now : undefined;
   }
-  if (
-    facts.modifiedAt !== undefined &&
-    (heard === undefined || facts.modifiedAt > heard)
-  ) {
-    heard = facts.modifiedAt;
-  }
   const interval = facts.intervalSecs ?? intervalOf(last) ??
     DEFAULT_HEARTBEAT_SECS;
   const idleLimitSecs = interval * MISSED_HEARTBEATS;
-  if (heard === undefined) return { state: "abandoned", idleLimitSecs };
   const limitNs = BigInt(Math.ceil(idleLimitSecs * 1000)) * 1_000_000n;
+  // Nor is a modification time further ahead than the silence allowed (a
+  // file copied with its times, a file server's clock): it would keep a dead
+  // session running as long. Just ahead, it is a write since `now` was taken.
+  let modified = facts.modifiedAt;
+  if (modified !== undefined && modified > now) {
+    modified = modified - now <= limitNs || heard === undefined
+      ? now
+      : undefined;
+  }
+  if (modified !== undefined && (heard === undefined || modified > heard)) {
+    heard = modified;
+  }
+  if (heard === undefined) return { state: "abandoned", idleLimitSecs };
   return {
     state: now - heard > limitNs ? "abandoned" : "running",
     lastActivity: formatTimestamp(heard),

@@ -16,7 +16,7 @@ import {
   putIndexEntry,
   stampIndexEntry,
 } from "./_index_file.ts";
-import { lastEventOfFile } from "./_log_summary.ts";
+import { firstEvent, lastEventOfFile } from "./_log_summary.ts";
 import { summarizeLog } from "./log_summary.ts";
 import { reportProblem } from "./_problems.ts";
 import {
@@ -29,7 +29,7 @@ import {
   zigHome,
   type ZigHomeOptions,
 } from "./paths.ts";
-import { nowTimestamp } from "./timestamp.ts";
+import { nowTimestamp, parseTimestamp } from "./timestamp.ts";
 import {
   TIME_ORIGIN,
   writeDigits,
@@ -82,6 +82,12 @@ export interface SessionWriterOptions
 export interface AttachOptions extends WriterCommonOptions {
   /** The log of the session to append to. */
   logPath: string;
+  /**
+   * When the session started, as its index entries say (`started_at`): the
+   * start of the duration {@linkcode SessionWriter.prototype.ended} records.
+   * Default: the `ts` of the log's first event.
+   */
+  startedAt?: string;
 }
 
 /** Arguments of {@linkcode SessionWriter.prototype.stepStarted}. */
@@ -235,6 +241,8 @@ export class SessionWriter {
   #writingEvents = 0;
   #pendingSeq = 0;
   #baseSize = 0;
+  /** The session's `started_at`: where its duration starts. */
+  #startedAt: string | undefined;
 
   private constructor(
     init: {
@@ -338,6 +346,7 @@ export class SessionWriter {
       options,
     });
     const startedAt = clock();
+    writer.#startedAt = startedAt;
     try {
       writer.emit(started as OtherEventKind);
     } catch (error) {
@@ -394,12 +403,16 @@ export class SessionWriter {
    * @param options The log, the zig home and the clock.
    * @returns A writer that appends to the session.
    * @throws {ZigError} `not_found` when the log does not exist, `corrupt`
-   * when its first line is no `zig_session_started` event, `io` when the
-   * session has already ended.
+   * when it lies outside the zig home (after resolving symbolic links) or its
+   * first line is no `zig_session_started` event, `io` when the session has
+   * already ended.
    */
   static attach(options: AttachOptions): SessionWriter {
     const logPath = options.logPath;
     const home = zigHome(options);
+    // Its end stamps the indexes the layout puts beside it: they must be
+    // the zig home's too.
+    assertInsideHome(logPath, home);
     let file: Deno.FsFile;
     try {
       file = Deno.openSync(logPath, { read: true, append: true });
@@ -411,12 +424,14 @@ export class SessionWriter {
       });
     }
     let first: Record<string, unknown> | undefined;
-    let last: Record<string, unknown> | undefined;
+    let ended: string | undefined;
     try {
-      ({ first, last } = summarizeLog(logPath));
+      // Only the first line and the tail: the last line may be long.
+      first = firstEvent(file, file.statSync().size);
+      ended = lastEventOfFile(file, logPath).ended;
     } catch (error) {
       file.close();
-      throw error;
+      throw fsError(error, { action: "read the session log", path: logPath });
     }
     if (
       first?.type !== "zig_session_started" ||
@@ -429,9 +444,9 @@ export class SessionWriter {
       );
     }
     const sessionId = first.zig_session_id;
-    if (last?.type === "zig_session_ended") {
+    if (ended !== undefined) {
       file.close();
-      throw endedError({ sessionId, logPath }, String(last.status));
+      throw endedError({ sessionId, logPath }, ended);
     }
     const writer = new SessionWriter({
       sessionId,
@@ -440,6 +455,8 @@ export class SessionWriter {
       file,
       options: { ...options, shared: true },
     });
+    writer.#startedAt = options.startedAt ??
+      (typeof first.ts === "string" ? first.ts : undefined);
     return writer;
   }
 
@@ -808,16 +825,80 @@ export class SessionWriter {
    * Ends the session: writes `zig_session_ended`, stamps `ended_at` and
    * `status` into both indexes, and closes the log.
    *
+   * A session's duration has one definition: from its `started_at` to its
+   * end. Without `durationMs`, the event's `duration_ms` is exactly that:
+   * the milliseconds (rounded down) from the `started_at` of the session's
+   * index entries (for an attached writer, the one given to
+   * {@linkcode SessionWriter.attach}, else its log's first event's `ts`) to
+   * the end event's `ts`, which is also the `ended_at` stamped into both
+   * indexes. So every reader, from the log or from an index, tells the same
+   * figure. `durationMs` records a figure of the caller's own instead, as
+   * zig's API does (zig's own logs measure from after the session was
+   * created).
+   *
+   * @example Usage
+   * ```ts
+   * import { SessionWriter } from "./session_writer.ts";
+   * import { listSessions } from "./list_sessions.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const zigHome = Deno.makeTempDirSync();
+   * const writer = SessionWriter.create({
+   *   zigHome,
+   *   projectRoot: "/src/shop",
+   *   workflowName: "w",
+   *   workflowPath: "w.zwf",
+   *   tierCount: 1,
+   * });
+   * writer.ended("success"); // duration_ms: from started_at to this end
+   * const [entry] = listSessions({ zigHome, projectRoot: "/src/shop" });
+   * assert.equal(entry.status, "success");
+   * ```
+   *
    * @param status How the session ended.
-   * @param durationMs How long it ran, in milliseconds.
+   * @param durationMs How long it ran, in milliseconds. Default: from the
+   * session's `started_at` to this end, as described above.
    * @returns The event's `seq`.
    */
-  ended(status: SessionStatus, durationMs: number): number {
-    return this.emit({
+  ended(status: SessionStatus, durationMs?: number): number {
+    if (durationMs !== undefined) {
+      return this.emit({
+        type: "zig_session_ended",
+        status,
+        duration_ms: Math.max(0, Math.round(durationMs)),
+      });
+    }
+    // Checked before anything is written; the duration is known only once
+    // the event's ts is taken, under the log's lock for a shared writer.
+    const kind = normalizeKind({
       type: "zig_session_ended",
       status,
-      duration_ms: Math.max(0, Math.round(durationMs)),
+      duration_ms: 0,
     });
+    const from = this.#startedAt === undefined
+      ? undefined
+      : parseTimestamp(this.#startedAt);
+    const seq = this.#nextSeq();
+    let endedAt: string;
+    let line: string;
+    try {
+      endedAt = this.#eventTs();
+      const to = parseTimestamp(endedAt);
+      const ms = from === undefined || to === undefined || to < from
+        ? 0
+        : Number((to - from) / 1_000_000n);
+      line = serializeEvent(
+        { seq, ts: endedAt, zig_session_id: this.sessionId },
+        { ...kind, duration_ms: ms },
+      ) + "\n";
+    } catch (error) {
+      this.#abortSingle();
+      throw error;
+    }
+    // The end closes a batch: what it holds and the end are written at once.
+    this.#push(seq, line, true);
+    this.#stampEnded(status, endedAt);
+    return seq;
   }
 
   /**
@@ -844,9 +925,9 @@ export class SessionWriter {
   }
 
   /** Closes the log and stamps how the session ended into both indexes. */
-  #stampEnded(status: SessionStatus): void {
+  #stampEnded(status: SessionStatus, endedAt?: string): void {
     this.close();
-    const endedAt = this.#clock();
+    endedAt ??= this.#clock();
     const project = dirname(dirname(dirname(this.logPath)));
     const onProblem = this.#onProblem;
     const id = this.sessionId;

@@ -225,8 +225,10 @@ export interface GlobalSessionIndex {
 export interface SessionProblem {
   /**
    * What was found: a final line without its newline (`torn_line`), a line
-   * that is not a valid event (`malformed_line`), an index that did not
-   * parse and was rebuilt, its bytes kept aside, or that missed a session
+   * that is not a valid event (`malformed_line`), a line holding bytes that
+   * are not UTF-8 (`invalid_utf8`: still read, with U+FFFD in their place,
+   * but zig cannot read the log), an index that did not parse and was
+   * rebuilt, its bytes kept aside, or that missed a session
    * (`corrupt_index`), an index a writer could not update
    * (`index_not_updated`, e.g. a full disk: the log is complete, rebuilding
    * the index brings it up to date), or a log that another process removed
@@ -235,6 +237,7 @@ export interface SessionProblem {
   kind:
     | "torn_line"
     | "malformed_line"
+    | "invalid_utf8"
     | "corrupt_index"
     | "index_not_updated"
     | "vanished_log";

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import {
   formatTimestamp,
+  nowTimestamp,
   parseTimestamp,
   SessionWriter,
   type SessionWriterOptions,
@@ -228,4 +229,61 @@ export function writeBulkLogs(
     ids.push(id);
   }
   return ids;
+}
+
+/** What {@linkcode appendLongEvent} writes. */
+export interface LongEventOptions {
+  /** The event's seq. */
+  seq: number;
+  /** The session's id. */
+  sessionId: string;
+  /** How many "x" fill the middle of the event's `line`. */
+  fill: number;
+  /** Text before the fill (JSON-escaped when written). */
+  head?: string;
+  /** Text after the fill (JSON-escaped when written). */
+  tail?: string;
+  /** The event's `ts`; default now. */
+  ts?: string;
+  /** Raw JSON written after `line`'s value, before the closing brace. */
+  after?: string;
+  /** Whether the line ends with a newline; default true. */
+  newline?: boolean;
+}
+
+/**
+ * Appends a step_output event whose `line` is `head`, `fill` times "x", then
+ * `tail`, written a megabyte at a time: a line too long to hold, without
+ * holding it here either.
+ */
+export function appendLongEvent(path: string, options: LongEventOptions) {
+  const encoder = new TextEncoder();
+  const escape = (text: string) => JSON.stringify(text).slice(1, -1);
+  const file = Deno.openSync(path, { append: true });
+  try {
+    const write = (text: string | Uint8Array) => {
+      const bytes = typeof text === "string" ? encoder.encode(text) : text;
+      for (let at = 0; at < bytes.length;) {
+        at += file.writeSync(bytes.subarray(at));
+      }
+    };
+    write(
+      `{"seq":${options.seq},"ts":"${
+        options.ts ?? nowTimestamp()
+      }","zig_session_id":"${options.sessionId}","type":"step_output","step_name":"s","stream":"stdout","line":"${
+        escape(options.head ?? "")
+      }`,
+    );
+    const chunk = encoder.encode("x".repeat(1 << 20));
+    for (let left = options.fill; left > 0; left -= chunk.length) {
+      write(left >= chunk.length ? chunk : chunk.subarray(0, left));
+    }
+    write(
+      `${escape(options.tail ?? "")}"${options.after ?? ""}}${
+        options.newline === false ? "" : "\n"
+      }`,
+    );
+  } finally {
+    file.close();
+  }
 }

@@ -222,3 +222,33 @@ Deno.test("a session a killed writer left out of the indexes is listed from its 
   const found = findSession(killed.sessionId.slice(0, 8), where);
   assert.equal(found.zig_session_id, killed.sessionId);
 });
+
+Deno.test("a project's pending marker is not followed through a sessions folder linked out of the zig home", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const where = { zigHome: home, projectRoot: "/p" };
+  testWriter(home, { workflowName: "kept" }).ended("success", 1);
+  // The project's logs/sessions is a link to a folder outside the zig home
+  // holding a session log, and a marker names that session.
+  const outside = join(tmp.path, "elsewhere");
+  Deno.mkdirSync(outside);
+  const logs = join(home, "projects", "p", "logs");
+  Deno.renameSync(join(logs, "sessions"), join(logs, "sessions.real"));
+  Deno.symlinkSync(outside, join(logs, "sessions"));
+  Deno.writeTextFileSync(
+    join(outside, "secret.jsonl"),
+    JSON.stringify({
+      type: "zig_session_started",
+      seq: 0,
+      ts: "2026-11-25T16:00:00+00:00",
+      zig_session_id: "secret",
+      workflow_name: "outside",
+      workflow_path: "x",
+      prompt: "p",
+      tier_count: 1,
+    }) + "\n",
+  );
+  Deno.writeFileSync(join(logs, "index.json.pending-secret"), new Uint8Array());
+
+  assert.deepEqual(listSessions(where).map((s) => s.workflow_name), ["kept"]);
+});

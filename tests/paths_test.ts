@@ -4,12 +4,17 @@ import {
   findProjectRoot,
   globalIndexPath,
   projectDir,
+  projectDirOfIndex,
+  projectDirOfLog,
   projectIndexPath,
+  projectsDir,
   sanitizeProjectPath,
   sessionLogPath,
   sessionsDir,
+  sessionsDirOfIndex,
   ZigError,
   zigHome,
+  zigHomeOfProjectDir,
 } from "../mod.ts";
 import { projectFile, runDeno, tempDir } from "./_helpers.ts";
 
@@ -52,6 +57,29 @@ Deno.test("layout paths match zig's", () => {
     "/h/.zig/logs/sessions/id.jsonl",
   );
   assert.equal(zigHome({ zigHome: "/explicit" }), "/explicit");
+});
+
+Deno.test("the layout read backwards: each log and index gives back its project dir and zig home", () => {
+  const home = "/h/.zig";
+  const repo = "/src/shop";
+  for (
+    const project of [
+      home,
+      projectDir({ zigHome: home, projectRoot: repo }),
+      join(projectsDir(home), "a-projects-b"),
+    ]
+  ) {
+    assert.equal(projectDirOfLog(sessionLogPath(project, "id-1")), project);
+    assert.equal(projectDirOfIndex(projectIndexPath(project)), project);
+    assert.equal(
+      sessionsDirOfIndex(projectIndexPath(project)),
+      sessionsDir(project),
+    );
+    assert.equal(zigHomeOfProjectDir(project), home);
+  }
+  assert.equal(projectsDir(home), "/h/.zig/projects");
+  // A zig home that is itself named "projects" is no project of another home.
+  assert.equal(zigHomeOfProjectDir("/h/projects"), "/h/projects");
 });
 
 async function homeWithEnv(

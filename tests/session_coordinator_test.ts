@@ -140,3 +140,31 @@ for (const mode of ["throw", "reject"]) {
     assert.equal(entry.status, "failure");
   });
 }
+
+Deno.test("finish records the session's duration from its started_at, the time spent creating it included", async () => {
+  using tmp = tempDir();
+  // A clock 25 ms further on at every reading: creating the session takes
+  // two readings (started_at, the first event), start's heartbeat a third.
+  let ms = Date.parse("2026-11-23T22:41:46.000Z");
+  const clock = () => {
+    const stamp = new Date(ms).toISOString().replace("Z", "+00:00");
+    ms += 25;
+    return stamp;
+  };
+  const w = testWriter(tmp.path, { clock });
+  const session = SessionCoordinator.start(w, {
+    heartbeatMs: 60_000,
+    handleSignals: false,
+  });
+  session.finish("success");
+  const events = await readSessionEvents(w.logPath);
+  const end = events.at(-1)!;
+  assert.equal(end.type, "zig_session_ended");
+  const entry = loadGlobalIndex(globalIndexPath(tmp.path)).sessions[0];
+  assert.equal(entry.ended_at, end.ts);
+  assert.equal(
+    end.type === "zig_session_ended" && end.duration_ms,
+    Date.parse(end.ts) - Date.parse(entry.started_at),
+  );
+  assert.equal(end.type === "zig_session_ended" && end.duration_ms, 75);
+});

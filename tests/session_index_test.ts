@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import {
   globalIndexPath,
+  listSessions,
   loadGlobalIndex,
   loadProjectIndex,
+  projectDir,
   projectIndexPath,
   rebuildIndex,
   saveGlobalIndex,
@@ -22,7 +24,10 @@ import {
   RUN_WORKER,
   runDeno,
   tempDir,
+  writeBulkLogs,
 } from "./_helpers.ts";
+import { referenceBinary } from "./_reference.ts";
+import { fillUp, mountTmpfs } from "./_tmpfs.ts";
 
 Deno.test("the reference's indexes load with every field intact", () => {
   const project = loadProjectIndex(projectIndexPath(FIXTURE_PROJECT));
@@ -390,4 +395,516 @@ Deno.test("a rebuild removes the pending markers it resolved and old ones withou
     }
   };
   assert.deepEqual([resolved, old, young].map(left), [false, false, true]);
+});
+
+Deno.test("rebuilding a corrupt index keeps its bytes aside first, as every recovery does", () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const path = projectIndexPath(join(home, "projects", "home-ada-src-shop"));
+  const torn = Deno.readTextFileSync(path).slice(0, 700);
+  Deno.writeTextFileSync(path, torn);
+  const problems: SessionProblem[] = [];
+  const index = rebuildIndex(path, { onProblem: (p) => problems.push(p) });
+  assert.equal(index.sessions.length, 4);
+  assert.deepEqual(problems.map((p) => p.kind), ["corrupt_index"]);
+  assert.equal(Deno.readTextFileSync(problems[0].movedTo!), torn);
+});
+
+Deno.test("a rebuild keeps the entry of a session whose log is still there but whose first line is damaged", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const where = { zigHome: home, projectRoot: "/p" };
+  const damaged = SessionWriter.create({
+    ...where,
+    workflowName: "damaged",
+    workflowPath: "d",
+    tierCount: 1,
+  });
+  damaged.ended("success", 1);
+  const kept = SessionWriter.create({
+    ...where,
+    workflowName: "kept",
+    workflowPath: "k",
+    tierCount: 1,
+  });
+  kept.ended("success", 1);
+  // One byte of the first line flipped: the log is still there, and its
+  // later events still read.
+  const bytes = Deno.readFileSync(damaged.logPath);
+  bytes[0] = 0;
+  Deno.writeFileSync(damaged.logPath, bytes);
+  const project = projectIndexPath(join(home, "projects", "p"));
+  for (const path of [project, globalIndexPath(home)]) {
+    const before = (path === project ? loadProjectIndex : loadGlobalIndex)(path)
+      .sessions.find((e) => e.zig_session_id === damaged.sessionId);
+    const index = rebuildIndex(path);
+    const after = index.sessions.find((e) =>
+      e.zig_session_id === damaged.sessionId
+    );
+    assert.deepEqual(after, before, path);
+    assert.equal(index.sessions.length, 2);
+  }
+});
+
+Deno.test("an index with bytes that are not UTF-8 is corrupt: kept aside byte for byte, never rewritten with U+FFFD", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: "/p",
+    workflowName: "caf",
+    workflowPath: "c",
+    tierCount: 1,
+  });
+  w.ended("success", 1);
+  const path = projectIndexPath(join(home, "projects", "p"));
+  const text = Deno.readTextFileSync(path);
+  const at = new TextEncoder().encode(text.slice(0, text.indexOf('"caf"') + 4))
+    .length;
+  const bytes = new TextEncoder().encode(text.replace('"caf"', '"caf?"'));
+  bytes[at] = 0xe9; // Latin-1 é: zig cannot read this index
+  Deno.writeFileSync(path, bytes);
+  const problems: SessionProblem[] = [];
+  const index = loadProjectIndex(path, { onProblem: (p) => problems.push(p) });
+  assert.deepEqual(problems.map((p) => p.kind), ["corrupt_index"]);
+  assert.match(problems[0].message, /not valid UTF-8 \(byte \d+\)/);
+  assert.deepEqual(Deno.readFileSync(problems[0].movedTo!), bytes);
+  assert.deepEqual(index.sessions.map((e) => e.workflow_name), ["caf"]);
+  new TextDecoder("utf-8", { fatal: true }).decode(Deno.readFileSync(path));
+});
+
+/*
+ * A writer patches the tail of an index over 64 KiB: it checks the head and
+ * the last 64 KiB, copies the rest unread and renames the copy over the index.
+ */
+
+/** The last 64 KiB of an index, which a writer checks before patching it. */
+const TAIL = 64 * 1024;
+const CLOSING = "\n  ]\n}";
+
+/**
+ * A zig home with `count` ended sessions of the project /src/shop (their logs
+ * and both indexes, rebuilt from them), each index well over the tail.
+ */
+function largeHome(root: string, count = 500) {
+  const home = join(root, ".zig");
+  const project = join(home, "projects", "src-shop");
+  const ids = writeBulkLogs(project, { count });
+  const indexes = [projectIndexPath(project), globalIndexPath(home)];
+  for (const path of indexes) {
+    rebuildIndex(path);
+    assert.ok(Deno.statSync(path).size > 2 * TAIL);
+  }
+  return { home, ids, indexes };
+}
+
+function startAndEnd(
+  home: string,
+  options: { onProblem?: (p: SessionProblem) => void; projectRoot?: string },
+): SessionWriter {
+  const writer = SessionWriter.create({
+    zigHome: home,
+    projectRoot: options.projectRoot ?? "/src/shop",
+    workflowName: "new",
+    workflowPath: "new.zwf",
+    tierCount: 1,
+    onProblem: options.onProblem,
+  });
+  writer.ended("success", 5);
+  return writer;
+}
+
+/** Whether index text is exactly what zig writes for what it holds. */
+function assertZigBytes(text: string): void {
+  assert.equal(text, JSON.stringify(JSON.parse(text), null, 2));
+}
+
+Deno.test("a large index the reference wrote is patched at its tail in zig's bytes, and the reference lists it", async () => {
+  const { path: reference, why } = referenceBinary();
+  if (!reference) {
+    if (Deno.env.get("CI")) throw new Error(why);
+    console.log(`skipped: ${why}`);
+    return;
+  }
+  using tmp = tempDir();
+  const repo = join(tmp.path, "repo");
+  Deno.mkdirSync(join(repo, ".git"), { recursive: true });
+  const runReference = (args: string[]) =>
+    new Deno.Command(reference, {
+      args,
+      cwd: repo,
+      env: { HOME: tmp.path },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  // The reference writes 600 ended sessions in both indexes, then one of its own.
+  const bench = await runReference(["index-bench", "600"]);
+  assert.equal(bench.code, 0, new TextDecoder().decode(bench.stderr));
+  const home = join(tmp.path, ".zig");
+  const indexes = [
+    projectIndexPath(projectDir({ zigHome: home, projectRoot: repo })),
+    globalIndexPath(home),
+  ];
+  const before = indexes.map((path) => Deno.readTextFileSync(path));
+  for (const text of before) assert.ok(text.length > 2 * TAIL);
+  const problems: SessionProblem[] = [];
+  const writer = startAndEnd(home, {
+    projectRoot: repo,
+    onProblem: (p) => problems.push(p),
+  });
+  assert.deepEqual(problems, []);
+  for (const [i, path] of indexes.entries()) {
+    const text = Deno.readTextFileSync(path);
+    assertZigBytes(text);
+    // The reference's bytes up to its closing, then our entry's block.
+    assert.ok(text.startsWith(before[i].slice(0, -CLOSING.length) + ",\n"));
+    const sessions = JSON.parse(text).sessions;
+    assert.equal(sessions.length, 602);
+    assert.equal(sessions.at(-1).zig_session_id, writer.sessionId);
+    assert.equal(sessions.at(-1).status, "success");
+    assert.equal(typeof sessions.at(-1).ended_at, "string");
+  }
+  const list = await runReference(["list"]);
+  const listed = JSON.parse(new TextDecoder().decode(list.stdout));
+  assert.equal(list.code, 0, JSON.stringify(listed));
+  assert.equal(listed.length, 602);
+  assert.deepEqual(
+    listed.at(-1),
+    JSON.parse(Deno.readTextFileSync(indexes[0])).sessions.at(-1),
+  );
+});
+
+Deno.test("corruption before a large index's tail is carried by writers and caught by the next list: kept aside, rebuilt, nothing lost", () => {
+  using tmp = tempDir();
+  const { home, ids, indexes } = largeHome(tmp.path);
+  // A quote gone in the first entry: the index no longer parses.
+  for (const path of indexes) {
+    const text = Deno.readTextFileSync(path);
+    const at = text.indexOf('"workflow_name"');
+    assert.ok(at < 1000);
+    Deno.writeTextFileSync(path, text.slice(0, at) + text.slice(at + 1));
+  }
+  const problems: SessionProblem[] = [];
+  const writer = startAndEnd(home, { onProblem: (p) => problems.push(p) });
+  // The writers read only the head and the tail: they did not see it.
+  assert.deepEqual(problems, []);
+  const carried = indexes.map((path) => Deno.readTextFileSync(path));
+  for (const text of carried) {
+    assert.throws(() => JSON.parse(text), SyntaxError);
+    assert.ok(text.includes(`\n      workflow_name"`));
+    // ...and the new session, ended, as the last block.
+    const last = text.slice(text.lastIndexOf("\n    {") + 1, -CLOSING.length);
+    assert.equal(JSON.parse(last).zig_session_id, writer.sessionId);
+    assert.equal(JSON.parse(last).status, "success");
+  }
+  // The next list parses the whole index: kept aside, rebuilt from the logs.
+  const seen: SessionProblem[] = [];
+  const onProblem = (p: SessionProblem) => seen.push(p);
+  const listed = listSessions({
+    zigHome: home,
+    projectRoot: "/src/shop",
+    onProblem,
+  });
+  const global = loadGlobalIndex(indexes[1], { onProblem }).sessions;
+  assert.deepEqual(seen.map((p) => [p.kind, p.path]), [
+    ["corrupt_index", indexes[0]],
+    ["corrupt_index", indexes[1]],
+  ]);
+  for (const [i, problem] of seen.entries()) {
+    assert.equal(Deno.readTextFileSync(problem.movedTo!), carried[i]);
+  }
+  for (const sessions of [listed, global]) {
+    assert.deepEqual(
+      sessions.map((s) => s.zig_session_id),
+      [...ids, writer.sessionId],
+    );
+    assert.equal(sessions.at(-1)?.status, "success");
+  }
+  for (const path of indexes) assertZigBytes(Deno.readTextFileSync(path));
+});
+
+Deno.test("corruption in a large index's tail is caught by the writer: kept aside, rebuilt, the new session in it", () => {
+  using tmp = tempDir();
+  const { home, ids, indexes } = largeHome(tmp.path);
+  const text = Deno.readTextFileSync(indexes[0]);
+  const at = text.lastIndexOf('"log_path"'); // in the last entry
+  const corrupt = text.slice(0, at) + text.slice(at + 1);
+  Deno.writeTextFileSync(indexes[0], corrupt);
+  const problems: SessionProblem[] = [];
+  const writer = startAndEnd(home, { onProblem: (p) => problems.push(p) });
+  assert.deepEqual(problems.map((p) => [p.kind, p.path]), [
+    ["corrupt_index", indexes[0]],
+  ]);
+  assert.equal(Deno.readTextFileSync(problems[0].movedTo!), corrupt);
+  for (const path of indexes) {
+    const text = Deno.readTextFileSync(path);
+    assertZigBytes(text);
+    const sessions = JSON.parse(text).sessions;
+    assert.deepEqual(
+      sessions.map((s: { zig_session_id: string }) => s.zig_session_id),
+      [...ids, writer.sessionId],
+    );
+    assert.equal(sessions.at(-1).status, "success");
+  }
+});
+
+Deno.test("a session whose entry is no longer in a large index's tail is stamped through the whole index", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, ".zig");
+  const indexes = [
+    projectIndexPath(join(home, "projects", "src-shop")),
+    globalIndexPath(home),
+  ];
+  const writer = SessionWriter.create({
+    zigHome: home,
+    projectRoot: "/src/shop",
+    workflowName: "long",
+    workflowPath: "long.zwf",
+    tierCount: 1,
+  });
+  // 500 sessions start after it: more than the tail a writer checks.
+  const later = (i: number) => ({
+    zig_session_id: `later-${i}`,
+    workflow_name: "later",
+    log_path: `/elsewhere/later-${i}.jsonl`,
+    started_at: "2030-01-01T00:00:00Z",
+    ended_at: null,
+    status: null,
+  });
+  updateProjectIndex(indexes[0], {
+    update(index) {
+      for (let i = 0; i < 500; i++) {
+        index.sessions.push({
+          ...later(i),
+          workflow_path: "later.zwf",
+          workspace_path: "/src/shop",
+        });
+      }
+    },
+  });
+  updateGlobalIndex(indexes[1], {
+    update(index) {
+      for (let i = 0; i < 500; i++) {
+        index.sessions.push({ ...later(i), project: "/src/shop" });
+      }
+    },
+  });
+  for (const path of indexes) {
+    const text = Deno.readTextFileSync(path);
+    assert.ok(text.length - text.indexOf(writer.sessionId) > TAIL);
+  }
+  writer.ended("failure", 7);
+  for (const path of indexes) {
+    const text = Deno.readTextFileSync(path);
+    assertZigBytes(text);
+    const sessions = JSON.parse(text).sessions;
+    assert.equal(sessions.length, 501);
+    const entry = sessions[0];
+    assert.equal(entry.zig_session_id, writer.sessionId);
+    assert.equal(entry.status, "failure");
+    assert.equal(typeof entry.ended_at, "string");
+    assert.ok(
+      sessions.slice(1).every((s: { status: null }) => s.status === null),
+    );
+  }
+});
+
+Deno.test("a large index not in zig's pretty form is read whole and written in zig's form", () => {
+  using tmp = tempDir();
+  const { home, ids, indexes } = largeHome(tmp.path);
+  for (const path of indexes) {
+    Deno.writeTextFileSync(
+      path,
+      JSON.stringify(JSON.parse(Deno.readTextFileSync(path))),
+    );
+  }
+  const problems: SessionProblem[] = [];
+  const writer = startAndEnd(home, { onProblem: (p) => problems.push(p) });
+  assert.deepEqual(problems, []);
+  for (const path of indexes) {
+    const text = Deno.readTextFileSync(path);
+    assertZigBytes(text);
+    const sessions = JSON.parse(text).sessions;
+    assert.equal(sessions.length, ids.length + 1);
+    assert.equal(sessions.at(-1).zig_session_id, writer.sessionId);
+    assert.equal(sessions.at(-1).status, "success");
+  }
+});
+
+Deno.test("4 processes x 25 sessions on large indexes: every session in both, in zig's bytes", async () => {
+  using tmp = tempDir();
+  const { home, ids, indexes } = largeHome(tmp.path);
+  const script = projectFile("tests/workers/create_sessions.ts");
+  const results = await Promise.all(
+    Array.from(
+      { length: 4 },
+      () => runDeno([...RUN_WORKER, script, home, "/src/shop", "25"]),
+    ),
+  );
+  const created = new Set<string>();
+  for (const r of results) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    for (const id of r.stdout.trim().split("\n")) created.add(id);
+  }
+  assert.equal(created.size, 100);
+  for (const path of indexes) {
+    const text = Deno.readTextFileSync(path);
+    assertZigBytes(text);
+    const sessions = JSON.parse(text).sessions as SessionLogIndex["sessions"];
+    assert.equal(sessions.length, ids.length + 100);
+    assert.deepEqual(
+      sessions.slice(0, ids.length).map((s) => s.zig_session_id),
+      ids,
+    );
+    const added = sessions.slice(ids.length);
+    assert.deepEqual(new Set(added.map((s) => s.zig_session_id)), created);
+    assert.ok(added.every((s) => s.status === "success" && s.ended_at));
+  }
+});
+
+Deno.test("a large index that cannot be patched on a full disk is left as it was, with no temporary file", () => {
+  const name = "a large index that cannot be patched on a full disk";
+  using disk = mountTmpfs("1m", name);
+  if (!disk) return;
+  const project = join(disk.path, "projects", "src-shop");
+  const indexes = [projectIndexPath(project), globalIndexPath(disk.path)];
+  const entry = (i: number) => ({
+    zig_session_id: `s-${i}`,
+    workflow_name: "w",
+    log_path: `/elsewhere/s-${i}.jsonl`,
+    started_at: "2026-01-01T00:00:00Z",
+    ended_at: "2026-01-01T00:01:00Z",
+    status: "success" as const,
+  });
+  const many = Array.from({ length: 700 }, (_, i) => i);
+  saveProjectIndex(indexes[0], {
+    sessions: many.map((i) => ({
+      ...entry(i),
+      workflow_path: "w.zwf",
+      workspace_path: "/src/shop",
+    })),
+  });
+  saveGlobalIndex(indexes[1], {
+    sessions: many.map((i) => ({ ...entry(i), project: "/src/shop" })),
+  });
+  const before = indexes.map((path) => Deno.readTextFileSync(path));
+  for (const text of before) assert.ok(text.length > 2 * TAIL);
+  const filler = fillUp(disk.path, 2); // the log's page, no room for a copy
+  const problems: SessionProblem[] = [];
+  const writer = SessionWriter.create({
+    zigHome: disk.path,
+    projectRoot: "/src/shop",
+    workflowName: "new",
+    workflowPath: "new.zwf",
+    tierCount: 1,
+    onProblem: (p) => problems.push(p),
+  });
+  assert.deepEqual(problems.map((p) => [p.kind, p.path]), [
+    ["index_not_updated", indexes[0]],
+    ["index_not_updated", indexes[1]],
+  ]);
+  assert.match(problems[0].message, /No space left on device/);
+  indexes.forEach((path, i) => {
+    assert.equal(Deno.readTextFileSync(path), before[i]);
+    const names = [...Deno.readDirSync(dirname(path))].map((e) => e.name);
+    assert.deepEqual(names.filter((n) => n.includes(".tmp-")), []);
+  });
+  // Room again: the end puts the session back into both indexes.
+  Deno.removeSync(filler);
+  writer.ended("success", 1);
+  for (const path of indexes) {
+    const text = Deno.readTextFileSync(path);
+    assertZigBytes(text);
+    const sessions = JSON.parse(text).sessions;
+    assert.equal(sessions.length, 701);
+    assert.equal(sessions.at(-1).zig_session_id, writer.sessionId);
+    assert.equal(sessions.at(-1).status, "success");
+  }
+});
+
+const strace = (() => {
+  try {
+    return new Deno.Command("strace", {
+      args: ["-V"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+if (!strace) {
+  console.log(
+    "session_index_test: skipping the kills at a patch's rename: strace is not installed (apt-get install strace)",
+  );
+}
+
+Deno.test({
+  name:
+    "writers killed at their patches' renames (strace) leave each large index whole; the next writer removes their temporary copies",
+  ignore: !strace,
+  async fn() {
+    using tmp = tempDir();
+    const { home, ids, indexes } = largeHome(tmp.path);
+    const before = indexes.map((path) => Deno.readTextFileSync(path));
+    const script = projectFile("tests/workers/create_sessions.ts");
+    const temps = () =>
+      indexes.flatMap((path) =>
+        [...Deno.readDirSync(dirname(path))].map((e) => e.name)
+          .filter((name) => name.includes(".tmp-"))
+          .map((name) => name.replace(/tmp-.*/, "tmp-…"))
+      );
+    const sessions = (path: string) =>
+      JSON.parse(Deno.readTextFileSync(path)).sessions.map((
+        s: { zig_session_id: string },
+      ) => s.zig_session_id);
+    // A real SIGKILL as the writer enters its Nth rename: the 1st renames its
+    // copy of the project index over it, the 2nd its copy of the global one.
+    for (const when of [1, 2]) {
+      const killed = await new Deno.Command("strace", {
+        args: [
+          "-f",
+          "-o",
+          "/dev/null",
+          "-e",
+          "trace=rename",
+          "-e",
+          `inject=rename:signal=SIGKILL:when=${when}`,
+          Deno.execPath(),
+          ...RUN_WORKER,
+          script,
+          home,
+          "/src/shop",
+          "1",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(killed.stdout.length, 0, "killed before its session ended");
+      assert.notEqual(killed.code, 0);
+      if (when === 1) {
+        assert.deepEqual(indexes.map((p) => Deno.readTextFileSync(p)), before);
+        assert.deepEqual(temps(), ["index.json.tmp-…"]);
+      }
+    }
+    // The second writer patched the project index (removing the first's
+    // copy), then was killed before renaming its copy of the global one.
+    assert.deepEqual(temps(), ["sessions_index.json.tmp-…"]);
+    assert.equal(Deno.readTextFileSync(indexes[1]), before[1]);
+    const second = sessions(indexes[0]).at(-1);
+    assert.deepEqual(sessions(indexes[0]), [...ids, second]);
+    const next = await runDeno([...RUN_WORKER, script, home, "/src/shop", "1"]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual(temps(), []);
+    const third = next.stdout.trim();
+    assert.deepEqual(sessions(indexes[0]), [...ids, second, third]);
+    assert.deepEqual(sessions(indexes[1]), [...ids, third]);
+    for (const path of indexes) assertZigBytes(Deno.readTextFileSync(path));
+    // The killed writers' sessions are listed from their pending markers.
+    const listed = listSessions({ zigHome: home, projectRoot: "/src/shop" })
+      .map((s) => s.zig_session_id);
+    assert.equal(listed.length, ids.length + 3);
+  },
 });

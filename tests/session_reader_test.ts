@@ -148,19 +148,69 @@ Deno.test("without a handler, problems go to stderr rather than vanish", async (
   assert.match(r.stderr, /zig-session: Line 2 of .* is torn/);
 });
 
-Deno.test("invalid UTF-8 becomes U+FFFD instead of failing the read", async () => {
+Deno.test("invalid UTF-8 becomes U+FFFD instead of failing the read, and is reported", async () => {
   using tmp = tempDir();
   const path = join(tmp.path, "s.jsonl");
-  const line = new TextEncoder().encode(
-    '{"seq":1,"ts":"t","zig_session_id":"a","type":"step_output","step_name":"s","stream":"stdout","line":"a',
-  );
+  const encode = (text: string) => new TextEncoder().encode(text);
+  const event = (seq: number, line: string) =>
+    `{"seq":${seq},"ts":"t","zig_session_id":"a","type":"step_output","step_name":"s","stream":"stdout","line":"${line}"}\n`;
   Deno.writeFileSync(
     path,
-    new Uint8Array([...line, 0xff, 0xfe, ...new TextEncoder().encode('b"}\n')]),
+    new Uint8Array([
+      ...encode(event(1, "a real \ufffd, written as such")),
+      ...encode(event(2, "a").slice(0, -3)),
+      0xff,
+      0xfe,
+      ...encode('b"}\n'),
+      ...encode(event(3, "fine")),
+    ]),
   );
-  const [event] = await readSessionEvents(path);
-  assert.ok(event.type === "step_output");
-  assert.equal(event.line, "a\ufffd\ufffdb");
+  const problems: SessionProblem[] = [];
+  const events = await readSessionEvents(path, {
+    onProblem: (p) => problems.push(p),
+  });
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3]);
+  const second = events[1];
+  assert.ok(second.type === "step_output");
+  assert.equal(second.line, "a\ufffd\ufffdb");
+  assert.deepEqual(problems.map((p) => [p.kind, p.line]), [[
+    "invalid_utf8",
+    2,
+  ]]);
+  assert.match(problems[0].message, /Line 2 of .* not UTF-8/);
+});
+
+Deno.test("UTF-8 is judged per line, whatever the chunks the file is read in", async () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "s.jsonl");
+  const MB = 1 << 20;
+  const file = Deno.openSync(path, { create: true, write: true });
+  const head = new TextEncoder().encode(
+    '{"seq":1,"ts":"t","zig_session_id":"a","type":"step_output","step_name":"s","stream":"stdout","line":"',
+  );
+  file.writeSync(head);
+  // "é" across the 1 MiB boundary of the reader's chunks: valid.
+  const fill = new Uint8Array(MB - head.length - 1).fill(0x78);
+  file.writeSync(fill);
+  file.writeSync(new Uint8Array([0xc3, 0xa9, 0x22, 0x7d, 0x0a]));
+  // Line 2 spans two chunks and holds a lone continuation byte: invalid.
+  file.writeSync(head);
+  file.writeSync(new Uint8Array(MB).fill(0x79));
+  file.writeSync(new Uint8Array([0xa9, 0x22, 0x7d, 0x0a]));
+  file.close();
+  const problems: SessionProblem[] = [];
+  const events = await readSessionEvents(path, {
+    onProblem: (p) => problems.push(p),
+  });
+  assert.equal(events.length, 2);
+  const [first, second] = events;
+  assert.ok(first.type === "step_output" && second.type === "step_output");
+  assert.ok(first.line.endsWith("xé"));
+  assert.ok(second.line.endsWith("y\ufffd"));
+  assert.deepEqual(problems.map((p) => [p.kind, p.line]), [[
+    "invalid_utf8",
+    2,
+  ]]);
 });
 
 Deno.test("a missing log is a not_found error naming it", async () => {
@@ -211,4 +261,39 @@ Deno.test("streaming a large log keeps memory bounded", async () => {
     0,
     "reading the whole file fit the cap: the test proves nothing",
   );
+});
+
+Deno.test("a line longer than any string (a sparse 540 MB line) is reported and skipped, the events around it read", async () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "long.jsonl");
+  const event = (seq: number, type: string) =>
+    JSON.stringify({
+      seq,
+      ts: "2026-11-23T22:41:46+00:00",
+      zig_session_id: "a",
+      type,
+      ...(type === "zig_session_ended"
+        ? { status: "success", duration_ms: 5 }
+        : {}),
+    }) + "\n";
+  const head = event(1, "heartbeat") + '{"seq":2,"line":"';
+  const longLength = 540_000_000; // over V8's longest string, 536,870,888
+  const file = Deno.openSync(path, { write: true, create: true });
+  file.writeSync(new TextEncoder().encode(head));
+  file.truncateSync(longLength); // the rest of the line: a hole of zeros
+  file.seekSync(0, Deno.SeekMode.End);
+  file.writeSync(
+    new TextEncoder().encode("\n" + event(3, "zig_session_ended")),
+  );
+  file.close();
+  const problems: SessionProblem[] = [];
+  const events = await readSessionEvents(path, {
+    onProblem: (p) => problems.push(p),
+  });
+  // Before: an uncaught TypeError ("buffer exceeds maximum length").
+  assert.deepEqual(events.map((e) => e.seq), [1, 3]);
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0].kind, "malformed_line");
+  assert.equal(problems[0].line, 2);
+  assert.match(problems[0].message, /cannot be read: it is \d+ bytes long/);
 });

@@ -92,6 +92,36 @@ Deno.test("a writer's clock ahead proves nothing beyond now: the file's time dec
   w.close();
 });
 
+Deno.test("a log's modification time far ahead of now does not keep a dead session running", () => {
+  using tmp = tempDir();
+  const w = testWriter(tmp.path);
+  const logPath = w.logPath;
+  w.stepOutput({ stepName: "s", stream: "stdout", line: "x" });
+  w.close();
+  const now = nowNs();
+  // Its writer died long ago; the file's time says in 2 days (copied with
+  // its times from a machine ahead, a file server's clock).
+  const future = new Date(Date.now() + 2 * 86_400_000);
+  Deno.utimeSync(logPath, future, future);
+  assert.equal(
+    sessionState({}, { logPath, now: now + 120n * SECOND }),
+    "abandoned",
+  );
+  // Just ahead of now is a write since now was taken: still live.
+  const last = {
+    type: "step_output",
+    ts: formatTimestamp(now - 86_400n * SECOND),
+  };
+  assert.equal(
+    judgeSessionState({ last, modifiedAt: now + 2n * SECOND, now }).state,
+    "running",
+  );
+  assert.equal(
+    judgeSessionState({ last, modifiedAt: now + 86_400n * SECOND, now }).state,
+    "abandoned",
+  );
+});
+
 Deno.test("the interval declared by the first heartbeat holds until the end", () => {
   using tmp = tempDir();
   const w = testWriter(tmp.path);

@@ -14,6 +14,7 @@ import {
 } from "../mod.ts";
 import type { SessionProblem } from "../mod.ts";
 import {
+  appendLongEvent,
   FIXTURE_HOME,
   FIXTURE_HOME_PATH,
   lines,
@@ -330,7 +331,7 @@ Deno.test("a session id that is taken is refused, the existing log untouched", (
 
 Deno.test("session ids name no other file: no separator, no leading dot, no ..", () => {
   using tmp = tempDir();
-  for (const id of ["..", ".", ".hidden", "a/b", "a\\b", ""]) {
+  for (const id of ["..", ".", ".hidden", "a/b", "a\\b", "", "a".repeat(201)]) {
     assert.throws(
       () =>
         SessionWriter.create({
@@ -344,7 +345,7 @@ Deno.test("session ids name no other file: no separator, no leading dot, no ..",
       (e: unknown) =>
         e instanceof ZigError &&
         e.message ===
-          `Invalid session id "${id}": use letters, digits, ".", "_" and "-" only, not starting with "."`,
+          `Invalid session id "${id}": use letters, digits, ".", "_" and "-" only, not starting with ".", at most 200 characters`,
       id,
     );
   }
@@ -449,6 +450,36 @@ Deno.test("attaching after a torn line ends it with a newline and reports it", a
     "malformed_line",
     3,
   ]]);
+});
+
+Deno.test("a torn line longer than a read is reported where it starts", async () => {
+  using tmp = tempDir();
+  const w = testWriter(tmp.path);
+  w.heartbeat();
+  w.close();
+  const start = Deno.statSync(w.logPath).size;
+  appendLongEvent(w.logPath, {
+    seq: 3,
+    sessionId: w.sessionId,
+    fill: 3 << 20,
+    after: ',"cut short":[', // no valid event: a write cut short
+    newline: false,
+  });
+  const problems: SessionProblem[] = [];
+  const a = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: w.logPath,
+    onProblem: (p) => problems.push(p),
+  });
+  assert.equal(a.heartbeat(), 3);
+  a.close();
+  assert.deepEqual(problems.map((p) => [p.kind, p.offset]), [[
+    "torn_line",
+    start,
+  ]]);
+  assert.match(problems[0].message, new RegExp(`torn line at byte ${start}:`));
+  const events = await readSessionEvents(w.logPath, { onProblem: () => {} });
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3]);
 });
 
 Deno.test("4 processes x 25 sessions in one project: every session in both indexes", async () => {
@@ -1393,4 +1424,107 @@ Deno.test("stepOutput on the system clock writes what emit writes, whatever the 
     );
     assert.ok(line.startsWith(`{"seq":${i + 1},"ts":"${event.ts}",`));
   }
+});
+
+/** A clock that moves on by `stepMs` milliseconds at every reading. */
+function steppingClock(stepMs: number): () => string {
+  let ms = Date.parse("2026-11-23T22:41:46.000Z");
+  return () => {
+    const stamp = new Date(ms).toISOString().replace("Z", "+00:00");
+    ms += stepMs;
+    return stamp;
+  };
+}
+
+Deno.test("ended(status) records the duration from started_at to the end event's ts, which is the indexes' ended_at", async () => {
+  using tmp = tempDir();
+  const writer = testWriter(tmp.path, { clock: steppingClock(7) });
+  writer.tierStarted(0, ["plan"]);
+  writer.ended("success");
+  const events = await readSessionEvents(writer.logPath);
+  const end = events.at(-1)!;
+  assert.equal(end.type, "zig_session_ended");
+  const project = loadProjectIndex(
+    projectIndexPath(projectDir({ zigHome: tmp.path, projectRoot: "/p" })),
+  ).sessions[0];
+  const global = loadGlobalIndex(globalIndexPath(tmp.path)).sessions[0];
+  // One instant ends the session: the event's ts is both indexes' ended_at.
+  assert.equal(project.ended_at, end.ts);
+  assert.equal(global.ended_at, end.ts);
+  // started_at (the first reading), then the first event, the tier, the end:
+  // three steps of 7 ms after started_at.
+  assert.equal(
+    end.type === "zig_session_ended" && end.duration_ms,
+    Date.parse(end.ts) - Date.parse(project.started_at),
+  );
+  assert.equal(end.type === "zig_session_ended" && end.duration_ms, 21);
+  // A caller's own figure is still recorded as given (zig's API).
+  const own = testWriter(tmp.path, { clock: steppingClock(7) });
+  own.ended("failure", 1234.4);
+  const ownEnd = (await readSessionEvents(own.logPath)).at(-1)!;
+  assert.equal(ownEnd.type === "zig_session_ended" && ownEnd.duration_ms, 1234);
+});
+
+Deno.test("an attached writer's ended(status) measures from the started_at it is given, else from the log's first event", async () => {
+  using tmp = tempDir();
+  const clock = steppingClock(10);
+  const first = testWriter(tmp.path, { clock });
+  first.close();
+  const entry = loadGlobalIndex(globalIndexPath(tmp.path)).sessions[0];
+  const given = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: first.logPath,
+    clock,
+    startedAt: entry.started_at,
+  });
+  given.ended("success");
+  const events = await readSessionEvents(first.logPath);
+  const end = events.at(-1)!;
+  assert.equal(
+    end.type === "zig_session_ended" && end.duration_ms,
+    Date.parse(end.ts) - Date.parse(entry.started_at),
+  );
+  assert.equal(
+    loadGlobalIndex(globalIndexPath(tmp.path)).sessions[0].ended_at,
+    end.ts,
+  );
+
+  const second = testWriter(tmp.path, { clock });
+  second.close();
+  const plain = SessionWriter.attach({
+    zigHome: tmp.path,
+    logPath: second.logPath,
+    clock,
+  });
+  plain.ended("failure");
+  const secondEvents = await readSessionEvents(second.logPath);
+  const secondEnd = secondEvents.at(-1)!;
+  assert.equal(
+    secondEnd.type === "zig_session_ended" && secondEnd.duration_ms,
+    Date.parse(secondEnd.ts) - Date.parse(secondEvents[0].ts),
+  );
+});
+
+Deno.test("attaching to a log outside the zig home is refused: nothing is created beside it", () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, "zig");
+  const w = testWriter(home);
+  const outside = join(tmp.path, "elsewhere", "logs", "sessions");
+  Deno.mkdirSync(outside, { recursive: true });
+  const copy = join(outside, `${w.sessionId}.jsonl`);
+  Deno.copyFileSync(w.logPath, copy);
+  assert.throws(
+    () => SessionWriter.attach({ zigHome: home, logPath: copy }),
+    (e: unknown) =>
+      e instanceof ZigError && e.kind === "corrupt" &&
+      e.message.includes("outside the zig home"),
+  );
+  // Its end would have stamped elsewhere/logs/index.json, under a lock there.
+  assert.deepEqual(
+    [...Deno.readDirSync(join(tmp.path, "elsewhere", "logs"))].map((e) =>
+      e.name
+    ),
+    ["sessions"],
+  );
+  assert.equal(Deno.readTextFileSync(copy), Deno.readTextFileSync(w.logPath));
 });

@@ -5,12 +5,20 @@ import {
   KNOWN_EVENT_TYPES,
   listSessions,
   streamSessionLines,
+  ZigError,
 } from "../../mod.ts";
 import type {
   AnySessionEntry,
   ProblemHandler,
   SessionLogEvent,
 } from "../../mod.ts";
+import type { ScannedObject, StringVisitor } from "../_json_scan.ts";
+import {
+  type LongLine,
+  readChunks,
+  scanLogLines,
+  type ScannedLine,
+} from "../_log_lines.ts";
 import {
   type CommandSpec,
   type Context,
@@ -18,6 +26,7 @@ import {
   intFlag,
   listFlag,
   locateLog,
+  LogFinder,
   newestFirst,
   paint,
   parseCommand,
@@ -30,6 +39,9 @@ import {
   UsageError,
   visible,
   warn,
+  WARNING_KINDS,
+  Warnings,
+  type Writer,
 } from "./common.ts";
 import { formatEvent } from "./format.ts";
 import {
@@ -84,6 +96,26 @@ Options:
   positionals: true,
 };
 
+/** The event a long line holds (its short members), or `undefined` if none. */
+function eventOf(
+  long: LongLine,
+  where: { path: string; line: number; onProblem?: ProblemHandler },
+): SessionLogEvent | undefined {
+  const members = long.object?.members;
+  if (typeof members?.seq === "number" && typeof members.type === "string") {
+    return members as unknown as SessionLogEvent;
+  }
+  where.onProblem?.({
+    kind: "malformed_line",
+    path: where.path,
+    line: where.line,
+    message: `Line ${where.line} of ${where.path} is malformed: ${
+      long.error ?? 'it is not an event object with "seq" and "type"'
+    }; skipped it`,
+  });
+  return undefined;
+}
+
 /** `zig-session events`. */
 export async function events(argv: string[], ctx: Context): Promise<number> {
   const parsed = parseCommand(EVENTS, { argv, ctx });
@@ -105,9 +137,20 @@ export async function events(argv: string[], ctx: Context): Promise<number> {
   const onProblem = warn(ctx);
   const kept: string[] = [];
   let count = 0;
-  for await (
-    const { text, line } of streamSessionLines(found.logPath, { onProblem })
-  ) {
+  // Counting needs no line whole: a line too long to hold is scanned instead.
+  const lines: AsyncIterable<ScannedLine> = parsed.values.count
+    ? scanLogLines(found.logPath, { onProblem })
+    : streamSessionLines(found.logPath, { onProblem });
+  for await (const { text, line, long } of lines) {
+    if (long !== undefined) {
+      const event = eventOf(long, { path: found.logPath, line, onProblem });
+      if (event === undefined) continue;
+      if (types.length > 0 && !types.includes(event.type)) continue;
+      if (after !== undefined && !(event.seq > after)) continue;
+      if (before !== undefined && !(event.seq < before)) continue;
+      count++;
+      continue;
+    }
     let event: SessionLogEvent;
     try {
       event = JSON.parse(text);
@@ -304,7 +347,10 @@ export const SEARCH: CommandSpec = {
   details:
     `Matches QUERY against the values of each event's fields (output lines,
 prompts, errors, step names...), not its keys or envelope. Results stream as
-they are found: session id prefix, seq, type and the event.
+they are found: session id prefix, seq, and the event as events prints it;
+when the match is in a field that line does not show (a step's agent session
+id, a prompt preview, a workflow path...), the line ends with that field as
+field="value" (a long value cut around the match), so every hit shows.
 
 Options:
   --regex          QUERY is a JavaScript regular expression
@@ -361,6 +407,94 @@ function unescapeLine(line: string): string {
 
 const ENVELOPE = new Set(["seq", "ts", "zig_session_id", "type"]);
 
+const WINDOW = 1 << 20;
+const OVERLAP = 64 * 1024;
+
+/**
+ * Matches the string values of a line too long to hold as they pass, in
+ * windows of 1 MiB that overlap by 64 KiB (more for a longer query): a match
+ * longer than the overlap can be missed; none is made up.
+ */
+class LongMatch implements StringVisitor {
+  matched = false;
+  #test: (window: string, from: number, final: boolean) => boolean;
+  #overlap: number;
+  #skip = true;
+  #window = "";
+  #from = 0;
+
+  constructor(
+    test: (window: string, from: number, final: boolean) => boolean,
+    overlap: number,
+  ) {
+    this.#test = test;
+    this.#overlap = overlap;
+  }
+
+  open(key: string | undefined): void {
+    this.#skip = this.matched || (key !== undefined && ENVELOPE.has(key));
+    this.#window = "";
+    this.#from = 0;
+  }
+
+  piece(text: string): void {
+    if (this.#skip) return;
+    this.#window += text;
+    if (this.#window.length >= WINDOW + this.#overlap) this.#judge(false);
+  }
+
+  close(): void {
+    if (!this.#skip) this.#judge(true);
+    this.#window = "";
+  }
+
+  #judge(final: boolean): void {
+    const window = this.#window;
+    if (this.#test(window, this.#from, final)) {
+      this.matched = true;
+      this.#skip = true;
+      return;
+    }
+    // Keep the last `overlap` characters, and one before them as context.
+    let keep = Math.max(1, window.length - this.#overlap);
+    const c = window.charCodeAt(keep);
+    if (c >= 0xdc00 && c <= 0xdfff) keep--; // not half a surrogate pair
+    this.#window = window.slice(keep - 1);
+    this.#from = 1;
+  }
+}
+
+/** A long event as `search` shows it: long values cut to their start. */
+function shownEvent(object: ScannedObject): SessionLogEvent {
+  const event: Record<string, unknown> = { ...object.members };
+  for (const [key, cut] of Object.entries(object.cut)) {
+    event[key] = cut.preview === undefined
+      ? `[${cut.stored} characters not shown: --json prints the event whole]`
+      : `${cut.preview}… [${
+        cut.length! - cut.preview.length
+      } more characters: --json prints the event whole]`;
+  }
+  return event as unknown as SessionLogEvent;
+}
+
+/** Writes a long line as stored, a chunk at a time. */
+async function writeLine(
+  path: string,
+  long: LongLine,
+  out: { write(text: string): void },
+): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (
+    const bytes of readChunks(path, {
+      offset: long.offset,
+      length: long.length,
+    })
+  ) {
+    out.write(decoder.decode(bytes, { stream: true }));
+  }
+  out.write(decoder.decode() + "\n");
+}
+
 /** Builds the matcher: a cheap test on the raw line, then one on the values. */
 function matcher(
   query: string,
@@ -368,6 +502,10 @@ function matcher(
 ) {
   let test: (s: string) => boolean;
   let raw: (line: string) => boolean;
+  // Tests a window of a long string whose real text starts at `from`.
+  let long: (window: string, from: number, final: boolean) => boolean = (
+    window,
+  ) => test(window);
   if (options.regex) {
     let re: RegExp;
     try {
@@ -378,6 +516,18 @@ function matcher(
       );
     }
     test = (s) => re.test(s);
+    const global = new RegExp(re.source, re.flags + "g");
+    long = (window, from, final) => {
+      global.lastIndex = from;
+      let m: RegExpExecArray | null;
+      while ((m = global.exec(window)) !== null) {
+        // A match that touches the window's end may owe it to the cut ($,
+        // \b, lookahead): the next window, which overlaps, judges it.
+        if (final || m.index + m[0].length < window.length) return true;
+        global.lastIndex = m.index + 1;
+      }
+      return false;
+    };
     // A value that matches also matches somewhere in its line once the
     // line's escapes are undone, unless the pattern looks at what surrounds
     // the match (anchors, boundaries, lookbehind): those lines are parsed.
@@ -398,13 +548,70 @@ function matcher(
   }
   return {
     raw,
+    long: () => new LongMatch(long, Math.max(OVERLAP, query.length)),
     event(event: Record<string, unknown>): boolean {
       for (const key in event) {
         if (!ENVELOPE.has(key) && anyString(event[key], test)) return true;
       }
       return false;
     },
+    /** The fields whose values match, each with its first matching string. */
+    fields(event: Record<string, unknown>): Array<[string, string]> {
+      const found: Array<[string, string]> = [];
+      for (const key in event) {
+        if (ENVELOPE.has(key)) continue;
+        let hit: string | undefined;
+        anyString(event[key], (s) => test(s) && (hit = s) !== undefined);
+        if (hit !== undefined) found.push([key, hit]);
+      }
+      return found;
+    },
+    /** Where the match is in a matching string, to cut it around. */
+    at(s: string): number {
+      if (options.regex) {
+        return new RegExp(query, options.ignoreCase ? "iu" : "u").exec(s)
+          ?.index ?? 0;
+      }
+      return Math.max(
+        0,
+        options.ignoreCase
+          ? s.toLowerCase().indexOf(query.toLowerCase())
+          : s.indexOf(query),
+      );
+    },
   };
+}
+
+const PLAIN: Writer = { write() {}, isTerminal: false, color: false };
+
+/**
+ * What a search hit's line leaves out: each matching field whose matching
+ * text the line does not show, as ` field="value"` (a long value cut around
+ * the match), so that every hit shows why it matched.
+ */
+function hiddenMatches(
+  event: SessionLogEvent,
+  match: ReturnType<typeof matcher>,
+): string {
+  const line = formatEvent(event, { out: PLAIN });
+  let context = "";
+  for (
+    const [key, hit] of match.fields(
+      event as unknown as Record<string, unknown>,
+    )
+  ) {
+    if (line.includes(visible(hit))) continue;
+    let value = hit;
+    if (value.length > 120) {
+      const at = match.at(value);
+      const from = Math.max(0, at - 50);
+      // Cut by code units: a surrogate pair cut in two becomes U+FFFD.
+      value = ((from > 0 ? "…" : "") + value.slice(from, from + 120) +
+        (from + 120 < value.length ? "…" : "")).toWellFormed();
+    }
+    context += ` ${visible(key)}=${visible(JSON.stringify(value))}`;
+  }
+  return context;
 }
 
 /** `zig-session search`. */
@@ -426,27 +633,64 @@ export async function search(argv: string[], ctx: Context): Promise<number> {
   const since = sinceFlag === undefined ? undefined : parseSince(sinceFlag);
   let sessions: Array<{ entry: AnySessionEntry; logPath: string }>;
   const sessionFlag = stringFlag(parsed, "session");
+  const warnings = new Warnings(ctx);
   if (sessionFlag !== undefined) {
     sessions = [resolveSession(ctx, { id: sessionFlag, global })];
   } else {
     const scope = scopeOf(ctx, global);
-    sessions = newestFirst(listSessions(scope.list))
+    const logs = new LogFinder(scope, warnings);
+    sessions = newestFirst(
+      listSessions({ ...scope.list, onProblem: warnings.onProblem }),
+    )
       .filter((e) => since === undefined || instant(e.started_at) >= since)
       .flatMap((entry) => {
-        const logPath = locateLog(ctx, { entry, scope });
+        const logPath = logs.find(entry, { exists: true });
         return logPath === undefined ? [] : [{ entry, logPath }];
       });
   }
   const typeNeedles = types.map((t) => `"type":"${t}"`);
   const json = parsed.values.json === true;
   const dim = paint(ctx.out, "dim");
-  const onProblem = warn(ctx);
+  const onProblem = warnings.onProblem;
   const bar = progress(ctx, "searching");
   let matches = 0;
   for (const [i, { entry, logPath }] of sessions.entries()) {
     bar.tick(i, sessions.length);
     try {
-      for await (const { text } of streamSessionLines(logPath, { onProblem })) {
+      const longs = new Map<number, LongMatch>();
+      const strings = (line: number) => {
+        const long = match.long();
+        longs.set(line, long);
+        return long;
+      };
+      for await (
+        const { text, line, long } of scanLogLines(logPath, {
+          onProblem,
+          strings,
+        })
+      ) {
+        if (long !== undefined) {
+          const matched = longs.get(line)?.matched;
+          longs.delete(line);
+          const members = long.object?.members;
+          if (
+            !matched || typeof members?.seq !== "number" ||
+            typeof members.type !== "string"
+          ) continue;
+          if (types.length > 0 && !types.includes(members.type)) continue;
+          matches++;
+          bar.done();
+          if (json) {
+            await writeLine(logPath, long, ctx.out);
+          } else {
+            ctx.out.write(
+              `${dim(`${entry.zig_session_id.slice(0, 8)} #${members.seq}`)} ${
+                formatEvent(shownEvent(long.object!), { out: ctx.out })
+              }\n`,
+            );
+          }
+          continue;
+        }
         if (
           typeNeedles.length > 0 && !typeNeedles.some((n) => text.includes(n))
         ) continue;
@@ -461,23 +705,34 @@ export async function search(argv: string[], ctx: Context): Promise<number> {
         if (!match.event(event as unknown as Record<string, unknown>)) continue;
         matches++;
         bar.done();
+        if (json) {
+          ctx.out.write(text + "\n");
+          continue;
+        }
+        // What matched but the line leaves out ends its first line.
+        const [head, ...rest] = formatEvent(event, { out: ctx.out }).split(
+          "\n",
+        );
         ctx.out.write(
-          json
-            ? text + "\n"
-            : `${
+          [
+            `${
               dim(visible(`${entry.zig_session_id.slice(0, 8)} #${event.seq}`))
-            } ${formatEvent(event, { out: ctx.out })}\n`,
+            } ${head}${dim(hiddenMatches(event, match))}`,
+            ...rest,
+          ].join("\n") + "\n",
         );
       }
     } catch (error) {
-      onProblem({
-        kind: "malformed_line",
-        path: logPath,
-        message: `Skipped ${logPath}: ${(error as Error).message}`,
-      });
+      warnings.add(
+        error instanceof ZigError && error.kind === "not_found"
+          ? WARNING_KINDS.missingLog
+          : WARNING_KINDS.unreadable,
+        `skipped ${logPath}: ${(error as Error).message}`,
+      );
     }
   }
   bar.done();
+  warnings.summarize();
   if (!json && matches === 0) ctx.err.write("No matches\n");
   return matches > 0 ? 0 : 1;
 }

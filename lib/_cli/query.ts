@@ -17,6 +17,9 @@ import {
   paint,
   parseCommand,
   parseSince,
+  projectLabel,
+  relativeTime,
+  relativeTimes,
   resolveSession,
   scopeOf,
   type SessionState,
@@ -28,6 +31,7 @@ import {
   visible,
   visibleLines,
   warn,
+  Warnings,
 } from "./common.ts";
 import { formatTimeline, SummaryBuilder } from "./format.ts";
 
@@ -37,11 +41,15 @@ export const LIST: CommandSpec = {
   name: "list",
   summary: "list sessions, newest first",
   usage:
-    "Usage: zig-session list [--status S] [--workflow W] [--since D] [--limit N] [--global] [--json]",
+    "Usage: zig-session list [--status S] [--workflow W] [--since D] [--limit N] [--global] [--utc] [--json]",
   details: `Status is success, failure, running, or abandoned (no end event, and
 nothing written to its log for 3 heartbeat intervals, judged by the file's
 modification time as well as its last event: its process died; a session
-opened with start allows its idle timeout).
+opened with start allows its idle timeout). Duration runs from the session's
+started_at to its end (to now while it runs), the figure show, stats and the
+end event tell too. On a terminal, start times are relative ("3 min ago");
+elsewhere, and with --utc, they are UTC. With --global, PROJECT is the
+project's folder under the zig home (its repository's path, / written -).
 
 Options:
   --status S      only sessions in this state (repeatable)
@@ -50,6 +58,7 @@ Options:
                   back from now (2h, 7d)
   --limit N       at most N sessions
   --global        every project's sessions, not just this project's
+  --utc           absolute start times (UTC), also on a terminal
   --json          a JSON array: index entries with state and duration_ms`,
   options: {
     status: { type: "string", multiple: true },
@@ -57,6 +66,7 @@ Options:
     since: { type: "string" },
     limit: { type: "string" },
     global: { type: "boolean" },
+    utc: { type: "boolean" },
     json: { type: "boolean" },
   },
 };
@@ -79,9 +89,12 @@ export function listed(
     workflows?: string[];
     since?: bigint;
     limit?: number;
+    /** Where warnings count; default: straight to stderr. */
+    warnings?: Warnings;
   },
 ): ListedSession[] {
   const scope = scopeOf(ctx, options.global);
+  if (options.warnings) scope.list.onProblem = options.warnings.onProblem;
   const now = BigInt(Date.now()) * 1_000_000n;
   const out: ListedSession[] = [];
   for (
@@ -104,16 +117,13 @@ export function listed(
     // none then, so skip looking for it. One that leads out of the zig home
     // is not followed: never heard from.
     const ended = entry.status === "success" || entry.status === "failure";
-    const running = ended ? undefined : locateLog(ctx, { entry, scope });
+    const running = ended
+      ? undefined
+      : locateLog(ctx, { entry, scope, warnings: options.warnings });
     const { state, lastActivity } = !ended && running === undefined
       ? { state: "abandoned" as const, lastActivity: undefined }
       : sessionStateDetails(entry, { logPath: running ?? "", now });
     if (options.statuses?.length && !options.statuses.includes(state)) continue;
-    const endNs = state === "running"
-      ? now
-      : lastActivity === undefined
-      ? undefined
-      : instant(lastActivity);
     let logPath = running;
     out.push({
       entry,
@@ -121,10 +131,28 @@ export function listed(
         return logPath ??= locate();
       },
       state,
-      durationMs: elapsedMs(at, endNs),
+      durationMs: durationOf(at, { state, lastActivity, now }),
     });
   }
   return out;
+}
+
+/**
+ * A session's duration, the one definition every command uses: from its
+ * `started_at` to its end (the index's `ended_at`, else its log's end
+ * event), or to now while it runs; `null` when unknown. The writer records
+ * the same figure as the end event's `duration_ms`.
+ */
+function durationOf(
+  startedAt: bigint,
+  where: { state: SessionState; lastActivity?: string; now: bigint },
+): number | null {
+  const end = where.state === "running"
+    ? where.now
+    : where.lastActivity === undefined
+    ? undefined
+    : instant(where.lastActivity);
+  return elapsedMs(startedAt, end);
 }
 
 /**
@@ -164,13 +192,16 @@ export function list(argv: string[], ctx: Context): number {
   const since = stringFlag(parsed, "since");
   const global = parsed.values.global === true;
   const limit = intFlag(parsed, "limit");
+  const warnings = new Warnings(ctx);
   const sessions = listed(ctx, {
     global,
     statuses,
     workflows: parsed.values.workflow as string[] | undefined,
     since: since === undefined ? undefined : parseSince(since),
     limit,
+    warnings,
   });
+  warnings.summarize();
   if (parsed.values.json) {
     ctx.out.write(
       JSON.stringify(
@@ -192,12 +223,27 @@ export function list(argv: string[], ctx: Context): number {
     );
     return 0;
   }
-  const header = ["ID", "WORKFLOW", "STATUS", "STARTED (UTC)", "DURATION"];
+  const relative = relativeTimes(ctx, parsed);
+  const now = Date.now();
+  const header = [
+    "ID",
+    ...(global ? ["PROJECT"] : []),
+    "WORKFLOW",
+    "STATUS",
+    relative ? "STARTED" : "STARTED (UTC)",
+    "DURATION",
+  ];
+  const statusColumn = global ? 3 : 2;
   const rows = sessions.map((s) => [
     visible(s.entry.zig_session_id.slice(0, 8)),
+    ...(global ? [visible(projectLabel(s.entry))] : []),
     visible(s.entry.workflow_name),
     s.state,
-    visible(shortTime(s.entry.started_at)),
+    visible(
+      relative
+        ? relativeTime(s.entry.started_at, now)
+        : shortTime(s.entry.started_at),
+    ),
     formatDuration(s.durationMs ?? undefined),
   ]);
   const bold = paint(ctx.out, "bold");
@@ -205,7 +251,7 @@ export function list(argv: string[], ctx: Context): number {
     header.map(bold),
     ...rows.map((r, i) => {
       const row = [...r];
-      row[2] = stateColor(ctx, sessions[i].state);
+      row[statusColumn] = stateColor(ctx, sessions[i].state);
       return row;
     }),
   ];
@@ -217,16 +263,22 @@ export const SHOW: CommandSpec = {
   name: "show",
   summary:
     "show a session: workflow, prompt, status, and a timeline of its tiers and steps",
-  usage: "Usage: zig-session show (ID | --latest) [--global] [--json]",
-  details: `ID is a session id or a unique prefix of one.
+  usage: "Usage: zig-session show (ID | --latest) [--global] [--utc] [--json]",
+  details:
+    `ID is a session id or a unique prefix of one. The duration runs from the
+session's started_at to its end (to now while it runs), as in list and stats;
+the timeline's offsets count from started_at too. On a terminal, the start is
+also told relative to now ("3 min ago").
 
 Options:
   --latest    the session that started last
   --global    look in every project
+  --utc       the start in UTC only, also on a terminal
   --json      the index entry and the derived summary as JSON`,
   options: {
     latest: { type: "boolean" },
     global: { type: "boolean" },
+    utc: { type: "boolean" },
     json: { type: "boolean" },
   },
   positionals: true,
@@ -251,13 +303,17 @@ export async function show(argv: string[], ctx: Context): Promise<number> {
     builder.add(event);
   }
   const summary = builder.summary;
-  const { state } = sessionState(found.entry, { logPath: found.logPath });
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const { state, lastTs } = sessionState(found.entry, {
+    logPath: found.logPath,
+    now,
+  });
   const entry = found.entry;
-  const durationMs = summary.ended?.duration_ms ??
-    elapsedMs(
-      instant(entry.started_at),
-      summary.last_ts ? instant(summary.last_ts) : undefined,
-    );
+  const durationMs = durationOf(instant(entry.started_at), {
+    state,
+    lastActivity: lastTs,
+    now,
+  });
   if (parsed.values.json) {
     ctx.out.write(
       JSON.stringify(
@@ -291,7 +347,13 @@ export async function show(argv: string[], ctx: Context): Promise<number> {
   }
   lines.push(
     `  status    ${stateColor(ctx, state)}`,
-    `  started   ${visible(shortTime(entry.started_at))} UTC`,
+    `  started   ${
+      relativeTimes(ctx, parsed)
+        ? `${visible(relativeTime(entry.started_at))}  ${
+          dim(`(${visible(shortTime(entry.started_at))} UTC)`)
+        }`
+        : `${visible(shortTime(entry.started_at))} UTC`
+    }`,
     `  duration  ${formatDuration(durationMs ?? undefined)}${
       state === "running" ? " so far" : ""
     }`,

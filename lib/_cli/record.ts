@@ -13,7 +13,6 @@ import type { OutputStream, SessionStatus } from "../../mod.ts";
 import {
   type CommandSpec,
   type Context,
-  instant,
   intFlag,
   parseCommand,
   parseDuration,
@@ -644,15 +643,14 @@ export async function end(argv: string[], ctx: Context): Promise<number> {
       return 1;
     }
   }
+  // The duration is the session's: from its index entry's started_at to
+  // this end, the figure list and show tell too.
   const writer = SessionWriter.attach({
     zigHome: ctx.zigHome,
     logPath: found.logPath,
     onProblem: warn(ctx),
+    startedAt: found.entry.started_at,
   });
-  const durationMs = Number(
-    (BigInt(Date.now()) * 1_000_000n - instant(found.entry.started_at)) /
-      1_000_000n,
-  );
-  writer.ended(status, Math.max(0, durationMs));
+  writer.ended(status);
   return 0;
 }

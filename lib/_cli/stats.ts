@@ -1,89 +1,85 @@
-// `stats` and `wait`: how workflows and steps fare, and waiting for sessions.
-import { followSessionEvents, streamSessionLines } from "../../mod.ts";
-import type { SessionLogEvent } from "../../mod.ts";
+// `zig-session stats`: how workflows and steps fare.
+import { LogFinder, progress, scopeOf, Warnings } from "./common.ts";
+import { parseSince } from "./_args.ts";
+import { type CommandContext, defineCommand } from "./_command.ts";
 import {
-  type CommandSpec,
-  type Context,
-  formatDuration,
-  type FoundSession,
-  instant,
-  listFlag,
-  paint,
-  parseCommand,
-  parseDuration,
-  parseSince,
-  progress,
-  resolveSession,
-  type SessionState,
-  sessionState,
-  stringFlag,
-  table,
-  UsageError,
-  visible,
-  warn,
-} from "./common.ts";
+  figures,
+  figuresTable,
+  type StepTally,
+  type Tally,
+  tally,
+  tallySteps,
+} from "./_tally.ts";
+// Until phase B moves it out of the list command: the sessions of a scope
+// with their state and duration, as list shows them.
 import { listed } from "./query.ts";
 
-export const STATS: CommandSpec = {
-  name: "stats",
-  summary:
-    "runs, failure rate, median and p95 duration per workflow and per step",
-  usage:
-    "Usage: zig-session stats [--workflow W]... [--since D] [--global] [--json]",
-  details:
-    `Workflows are counted from the index; steps from the logs (attempts that
-failed count as failures; durations of completed steps come from
-step_completed, of failed ones from step_started to step_failed). Running
-sessions are left out of durations and failure rates.`,
-  options: {
-    workflow: { type: "string", multiple: true },
-    since: { type: "string" },
-    global: { type: "boolean" },
-    json: { type: "boolean" },
-  },
-};
-
-interface Tally {
-  runs: number;
-  failures: number;
-  finished: number;
-  durations: number[];
-}
-
-function tally(): Tally {
-  return { runs: 0, failures: 0, finished: 0, durations: [] };
-}
-
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
-}
-
-function figures(t: Tally) {
-  const sorted = [...t.durations].sort((a, b) => a - b);
-  return {
-    runs: t.runs,
-    failures: t.failures,
-    failure_rate: t.finished === 0 ? null : t.failures / t.finished,
-    median_ms: percentile(sorted, 50),
-    p95_ms: percentile(sorted, 95),
-  };
+/** What `stats` is asked. */
+export interface StatsFlags {
+  workflows: string[];
+  /** Sessions started since this instant (ns), if given. */
+  since?: bigint;
+  global: boolean;
+  json: boolean;
 }
 
 /** `zig-session stats`. */
-export async function stats(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand(STATS, { argv, ctx });
-  if (!parsed) return 0;
-  const since = stringFlag(parsed, "since");
+export const stats = defineCommand({
+  name: "stats",
+  summary: "runs, failure rate and durations per workflow and step",
+  details:
+    `Workflows are counted from the index; steps from the logs, per workflow
+(a step is named workflow/step: steps of different workflows are never
+counted together). Attempts that failed count as failures; durations of
+completed steps come from step_completed, of failed ones from step_started to
+step_failed. A session's duration runs from its started_at to its end, as in
+list and show. Running sessions are left out of durations and failure rates.
+Sessions whose logs are gone count in the workflows, not in the steps; a few
+are named, then how many there were and what fixes it.`,
+  options: {
+    workflow: {
+      type: "string",
+      multiple: true,
+      value: "W",
+      help: "only this workflow",
+    },
+    since: {
+      type: "string",
+      value: "D",
+      help:
+        "started since a date (2026-11-20), a timestamp, or a duration\nback from now (2h, 7d)",
+    },
+    global: {
+      type: "boolean",
+      help: "every project's sessions, not just this project's",
+    },
+    json: {
+      type: "boolean",
+      help:
+        "a JSON object: {workflows, steps}, each row with runs, failures,\nfailure_rate, median_ms and p95_ms",
+    },
+  },
+  flags: (values): StatsFlags => ({
+    workflows: values.workflow,
+    since: values.since === undefined ? undefined : parseSince(values.since),
+    global: values.global,
+    json: values.json,
+  }),
+  run,
+});
+
+async function run(flags: StatsFlags, ctx: CommandContext): Promise<number> {
+  const { global } = flags;
+  const warnings = new Warnings(ctx);
   const sessions = listed(ctx, {
-    global: parsed.values.global === true,
-    workflows: listFlag(parsed, "workflow"),
-    since: since === undefined ? undefined : parseSince(since),
+    global,
+    workflows: flags.workflows,
+    since: flags.since,
+    warnings,
   });
   const workflows = new Map<string, Tally>();
-  const steps = new Map<string, Tally & { workflow: string; step: string }>();
-  const onProblem = warn(ctx);
+  const steps = new Map<string, StepTally>();
+  const logs = new LogFinder(scopeOf(ctx, global), warnings);
   const bar = progress(ctx, "reading logs");
   for (const [i, s] of sessions.entries()) {
     bar.tick(i, sessions.length);
@@ -96,62 +92,25 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
       if (s.state !== "success") w.failures++;
       if (s.durationMs !== null) w.durations.push(s.durationMs);
     }
-    const started = new Map<string, string>();
-    try {
-      for await (
-        const { text } of streamSessionLines(s.logPath, { onProblem })
-      ) {
-        if (!text.includes('"type":"step_')) continue;
-        if (text.includes('"type":"step_output"')) continue;
-        let event: SessionLogEvent;
-        try {
-          event = JSON.parse(text);
-        } catch {
-          continue;
-        }
-        if (!("step_name" in event)) continue;
-        const key = `${name}\u0000${event.step_name}`;
-        let t = steps.get(key);
-        if (!t) {
-          t = { ...tally(), workflow: name, step: event.step_name };
-          steps.set(key, t);
-        }
-        if (event.type === "step_started") {
-          t.runs++;
-          started.set(event.step_name, event.ts);
-        } else if (event.type === "step_completed") {
-          t.finished++;
-          t.durations.push(event.duration_ms);
-        } else if (event.type === "step_failed") {
-          t.finished++;
-          t.failures++;
-          const from = started.get(event.step_name);
-          if (from) {
-            t.durations.push(
-              Number((instant(event.ts) - instant(from)) / 1_000_000n),
-            );
-          }
-        }
-      }
-    } catch (error) {
-      onProblem({
-        kind: "malformed_line",
-        path: s.logPath,
-        message: `Skipped ${s.logPath}: ${(error as Error).message}`,
-      });
-    }
+    // Only the steps need the log: one that is gone is counted, not read;
+    // one that leads out of the zig home is skipped, said so.
+    const logPath = logs.find(s.entry, { exists: true });
+    if (logPath === undefined) continue;
+    await tallySteps(logPath, { name, steps, warnings });
   }
   bar.done();
+  warnings.summarize();
   const workflowRows = [...workflows].map(([workflow, t]) => ({
     workflow,
     ...figures(t),
   }));
-  const stepRows = [...steps.values()].map((t) => ({
-    workflow: t.workflow,
-    step: t.step,
-    ...figures(t),
-  }));
-  if (parsed.values.json) {
+  // Each workflow's steps together, in the order of the workflows.
+  const order = [...workflows.keys()];
+  const stepRows = [...steps.values()]
+    .map((t, i) => ({ t, i, w: order.indexOf(t.workflow) }))
+    .sort((a, b) => a.w - b.w || a.i - b.i)
+    .map(({ t }) => ({ workflow: t.workflow, step: t.step, ...figures(t) }));
+  if (flags.json) {
     ctx.out.write(
       JSON.stringify({ workflows: workflowRows, steps: stepRows }, null, 2) +
         "\n",
@@ -162,159 +121,20 @@ export async function stats(argv: string[], ctx: Context): Promise<number> {
     ctx.err.write("No sessions to count\n");
     return 0;
   }
-  const bold = paint(ctx.out, "bold");
-  const rate = (
-    r: number | null,
-  ) => (r === null ? "-" : `${(r * 100).toFixed(1)}%`);
-  const ms = (v: number | null) => formatDuration(v ?? undefined);
-  const wHeader = ["WORKFLOW", "RUNS", "FAILED", "MEDIAN", "P95"];
-  const wRows = workflowRows.map((
-    r,
-  ) => [
-    visible(r.workflow),
-    String(r.runs),
-    rate(r.failure_rate),
-    ms(r.median_ms),
-    ms(r.p95_ms),
-  ]);
-  ctx.out.write(table([wHeader.map(bold), ...wRows], [wHeader, ...wRows]));
+  ctx.out.write(
+    figuresTable(ctx.out, {
+      header: "WORKFLOW",
+      rows: workflowRows.map((r) => ({ name: r.workflow, ...r })),
+    }),
+  );
   if (stepRows.length > 0) {
-    const sHeader = ["WORKFLOW", "STEP", "RUNS", "FAILED", "MEDIAN", "P95"];
-    const sRows = stepRows.map((
-      r,
-    ) => [
-      visible(r.workflow),
-      visible(String(r.step)),
-      String(r.runs),
-      rate(r.failure_rate),
-      ms(r.median_ms),
-      ms(r.p95_ms),
-    ]);
+    const rows = stepRows.map((r) => ({
+      name: `${r.workflow}/${r.step}`,
+      ...r,
+    }));
     ctx.out.write(
-      "\n" + table([sHeader.map(bold), ...sRows], [sHeader, ...sRows]),
+      "\n" + figuresTable(ctx.out, { header: "WORKFLOW/STEP", rows }),
     );
   }
   return 0;
-}
-
-export const WAIT: CommandSpec = {
-  name: "wait",
-  summary: "wait for sessions to end",
-  usage: "Usage: zig-session wait ID... [--timeout D] [--any] [--global]",
-  details:
-    `Exits 0 when every session succeeded, 1 when any failed or was abandoned
-(its process died without ending it), 124 on timeout. With --any, returns as
-soon as one ends, with the result of the session that ended first, whatever
-the order of the ids (of sessions that have already ended: the earliest end;
-at the same instant, a failure before a success); prints only that one.`,
-  options: {
-    timeout: { type: "string" },
-    any: { type: "boolean" },
-    global: { type: "boolean" },
-  },
-  positionals: true,
-};
-
-/** `zig-session wait`. */
-export async function wait(argv: string[], ctx: Context): Promise<number> {
-  const parsed = parseCommand(WAIT, { argv, ctx });
-  if (!parsed) return 0;
-  if (parsed.positionals.length === 0) {
-    throw new UsageError("Give at least one session id to wait for");
-  }
-  const timeoutFlag = stringFlag(parsed, "timeout");
-  const timeoutMs = timeoutFlag === undefined
-    ? undefined
-    : parseDuration(timeoutFlag, "--timeout");
-  const global = parsed.values.global === true;
-  const found = parsed.positionals.map((id) =>
-    resolveSession(ctx, { id, global })
-  );
-  const any = parsed.values.any === true;
-  const ended = any ? firstEnded(found) : undefined;
-  if (ended) {
-    ctx.out.write(`${ended.session.entry.zig_session_id} ${ended.state}\n`);
-    return ended.state === "success" ? 0 : 1;
-  }
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const results: Array<string | undefined> = found.map(() => undefined);
-  let first: string | undefined;
-  const report = (i: number, result: string) => {
-    if (any && first !== undefined) return; // the first to end decides
-    first ??= result;
-    results[i] = result;
-    ctx.out.write(
-      `${visible(found[i].entry.zig_session_id)} ${visible(String(result))}\n`,
-    );
-    if (any) controller.abort();
-  };
-  const watchers = found.map(async (s, i) => {
-    const mine = new AbortController();
-    const stop = () => mine.abort();
-    controller.signal.addEventListener("abort", stop);
-    const watchdog = setInterval(() => {
-      if (sessionState(s.entry, { logPath: s.logPath }).state === "abandoned") {
-        report(i, "abandoned");
-        mine.abort();
-      }
-    }, 1000);
-    try {
-      for await (
-        const event of followSessionEvents(s.logPath, {
-          signal: mine.signal,
-          onProblem: warn(ctx),
-        })
-      ) {
-        if (event.type === "zig_session_ended") report(i, event.status);
-      }
-    } finally {
-      clearInterval(watchdog);
-      controller.signal.removeEventListener("abort", stop);
-    }
-  });
-  await Promise.all(watchers);
-  clearTimeout(timer);
-  const done = results.filter((r) => r !== undefined);
-  if (any && first !== undefined) return first === "success" ? 0 : 1;
-  if (timedOut && done.length < results.length) {
-    ctx.err.write(
-      `zig-session: timed out after ${timeoutFlag} with ${
-        results.length - done.length
-      } session(s) still running\n`,
-    );
-    return 124;
-  }
-  return results.every((r) => r === "success") ? 0 : 1;
-}
-
-/**
- * Of the sessions that have already ended or been abandoned, the one that
- * ended first: the earliest end (for an abandoned one, when it was last heard
- * of), a failure before a success at the same instant.
- */
-function firstEnded(
-  sessions: FoundSession[],
-): { session: FoundSession; state: SessionState } | undefined {
-  let best:
-    | { session: FoundSession; state: SessionState; at: bigint }
-    | undefined;
-  for (const session of sessions) {
-    const { state, lastTs } = sessionState(session.entry, {
-      logPath: session.logPath,
-    });
-    if (state === "running") continue;
-    const at = instant(session.entry.ended_at ?? lastTs);
-    if (
-      !best || at < best.at ||
-      (at === best.at && best.state === "success" && state !== "success")
-    ) {
-      best = { session, state, at };
-    }
-  }
-  return best;
 }

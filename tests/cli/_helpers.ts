@@ -215,3 +215,42 @@ export function hostileSession(
   writer.ended("failure", 10);
   return writer;
 }
+
+/**
+ * Indexes `count` ended sessions of the workspace's project, in its index
+ * and the global one, whose logs do not exist (removed by hand): what
+ * commands reading many sessions must not drown their answer in.
+ */
+export function indexWithoutLogs(
+  w: { home: string; project: string },
+  count: number,
+): void {
+  const sessions = join(w.project, "logs", "sessions");
+  Deno.mkdirSync(sessions, { recursive: true });
+  const base = Date.now() - 86_400_000;
+  const project = [];
+  const global = [];
+  for (let i = 0; i < count; i++) {
+    const id = crypto.randomUUID();
+    const at = (ms: number) =>
+      new Date(base + ms).toISOString().replace("Z", "+00:00");
+    const common = {
+      zig_session_id: id,
+      workflow_name: "gone",
+      log_path: join(sessions, `${id}.jsonl`),
+      started_at: at(i * 1000),
+      ended_at: at(i * 1000 + 500),
+      status: i % 4 === 0 ? "failure" : "success",
+    };
+    project.push({ ...common, workflow_path: "w.zwf" });
+    global.push({ ...common, project: w.project });
+  }
+  Deno.writeTextFileSync(
+    join(w.project, "logs", "index.json"),
+    JSON.stringify({ sessions: project }, null, 2),
+  );
+  Deno.writeTextFileSync(
+    join(w.home, "sessions_index.json"),
+    JSON.stringify({ sessions: global }, null, 2),
+  );
+}

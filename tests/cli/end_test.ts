@@ -83,3 +83,27 @@ Deno.test("end after every step finished needs no --force", async () => {
   const ended = await runCli(["end", id, "--status", "failure"], w.opts);
   assert.equal(ended.code, 0, ended.stderr);
 });
+
+Deno.test("end records the session's duration, started_at to the end: the figure list and show tell", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const id = (await runCli(["start", "--workflow", "timed"], w.opts)).stdout
+    .trim();
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const ended = await runCli(["end", id], w.opts);
+  assert.equal(ended.code, 0, ended.stderr);
+  const [listed] = JSON.parse(
+    (await runCli(["list", "--json"], w.opts)).stdout,
+  );
+  const events = await readSessionEvents(listed.log_path);
+  const end = events.at(-1)!;
+  assert.equal(end.type, "zig_session_ended");
+  assert.equal(listed.ended_at, end.ts, "the end event's ts is ended_at");
+  const ms = end.type === "zig_session_ended" ? end.duration_ms : -1;
+  assert.ok(ms >= 30, `${ms}ms`);
+  assert.equal(listed.duration_ms, ms);
+  const show = JSON.parse(
+    (await runCli(["show", id, "--json"], w.opts)).stdout,
+  );
+  assert.equal(show.duration_ms, ms);
+});

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { ageLog, tempDir, testWriter, writeBulkLogs } from "../_helpers.ts";
+import {
+  ageLog,
+  appendLongEvent,
+  tempDir,
+  testWriter,
+  writeBulkLogs,
+} from "../_helpers.ts";
 import {
   cliCommand,
   cliProcess,
@@ -422,4 +428,189 @@ Deno.test({
       await new Deno.Command("umount", { args: [mount] }).output();
     }
   },
+});
+
+/** A clock `minutes` behind this machine's. */
+function minutesBehind(minutes: number): () => string {
+  return () =>
+    formatTimestamp(BigInt(Date.now() - minutes * 60_000) * 1_000_000n);
+}
+
+Deno.test("list --global has a PROJECT column, so two projects' sessions look different", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const other = join(tmp.path, "shop");
+  Deno.mkdirSync(join(other, ".git"), { recursive: true });
+  for (const [cwd, name] of [[w.repo, "build"], [other, "build"]]) {
+    SessionWriter.create({
+      zigHome: w.home,
+      cwd,
+      workflowName: name,
+      workflowPath: "w",
+      tierCount: 1,
+    }).ended("success");
+  }
+  // Outside any repository: kept in the zig home itself.
+  SessionWriter.create({
+    zigHome: w.home,
+    cwd: tmp.path,
+    workflowName: "loose",
+    workflowPath: "w",
+    tierCount: 1,
+  }).ended("success");
+  const r = await runCli(["list", "--global"], w.opts);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assert.match(lines[0], /^ID\s+PROJECT\s+WORKFLOW\s+STATUS\s+STARTED/);
+  // The project folder's name (the repository's path, / written -), its
+  // end when long: the end names the repository.
+  const project = (path: string) => {
+    const name = path.replace(/^\//, "").replaceAll("/", "-");
+    return name.length > 32 ? "…" + name.slice(-31) : name;
+  };
+  const rows = lines.slice(1).map((line) => line.split(/\s{2,}/)[1]);
+  assert.deepEqual(
+    rows.sort(),
+    [project(other), project(w.repo), "-"].sort(),
+  );
+  // A project's own list needs no such column.
+  assert.doesNotMatch((await runCli(["list"], w.opts)).stdout, /PROJECT/);
+});
+
+Deno.test("list and show: relative start times on a terminal; UTC with --utc, in --json and in a pipe", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const writer = SessionWriter.create({
+    zigHome: w.home,
+    cwd: w.repo,
+    workflowName: "timed",
+    workflowPath: "w",
+    tierCount: 1,
+    clock: minutesBehind(3),
+  });
+  writer.ended("success");
+  const utc = writer.sessionId && JSON.parse(
+    (await runCli(["list", "--json"], w.opts)).stdout,
+  )[0].started_at;
+  const absolute = utc.slice(0, 10) + " " + utc.slice(11, 19);
+  const terminal = { ...w.opts, terminal: true };
+
+  const onTerminal = await runCli(["list"], terminal);
+  assert.match(
+    onTerminal.stdout,
+    /^ID\s+WORKFLOW\s+STATUS\s+STARTED\s+DURATION$/m,
+  );
+  assert.match(onTerminal.stdout, /\s3 min ago\s/);
+  assert.ok(!onTerminal.stdout.includes(absolute), onTerminal.stdout);
+  for (
+    const [args, options] of [
+      [["list", "--utc"], terminal],
+      [["list"], w.opts], // a pipe
+    ] as const
+  ) {
+    const r = await runCli([...args], options);
+    assert.match(r.stdout, /STARTED \(UTC\)/, args.join(" "));
+    assert.ok(r.stdout.includes(absolute), r.stdout);
+    assert.doesNotMatch(r.stdout, /ago/);
+  }
+  const json = await runCli(["list", "--json"], terminal);
+  assert.equal(JSON.parse(json.stdout)[0].started_at, utc);
+
+  const show = await runCli(["show", writer.sessionId], terminal);
+  assert.match(
+    show.stdout,
+    new RegExp(`started   3 min ago  \\(${absolute} UTC\\)`),
+  );
+  const showUtc = await runCli(["show", writer.sessionId, "--utc"], terminal);
+  assert.match(showUtc.stdout, new RegExp(`started   ${absolute} UTC\n`));
+  const showPipe = await runCli(["show", writer.sessionId], w.opts);
+  assert.match(showPipe.stdout, new RegExp(`started   ${absolute} UTC\n`));
+});
+
+Deno.test("list prints its table in a pipe too, as the README says: colors alone are for terminals", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  SessionWriter.create({
+    zigHome: w.home,
+    cwd: w.repo,
+    workflowName: "piped",
+    workflowPath: "w",
+    tierCount: 1,
+  }).ended("success");
+  const piped = await cliProcess(["list"], w.opts);
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.match(
+    piped.stdout,
+    /^ID\s+WORKFLOW\s+STATUS\s+STARTED \(UTC\)\s+DURATION\n/,
+  );
+  assert.match(piped.stdout, /\npiped\s{2,}|\s{2}piped\s{2,}success/);
+  assert.deepEqual(controlsIn(piped.stdout), [], "no color codes in a pipe");
+  const readme = Deno.readTextFileSync(
+    new URL("../../README.md", import.meta.url),
+  );
+  assert.doesNotMatch(readme, /tables and colors appear only on a terminal/);
+  assert.match(readme, /Tables are the same on a terminal\s+and in a pipe/);
+});
+
+const MB = 1 << 20;
+
+/** A heap far smaller than the line the test writes. */
+const CAPPED_HEAP = { DENO_V8_FLAGS: "--max-old-space-size=32" };
+
+Deno.test("list: a running session whose last line is far larger than the heap", async () => {
+  using tmp = tempDir();
+  const { home, repo, opts } = workspace(tmp.path);
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: repo,
+    workflowName: "long-last-line",
+    workflowPath: "w.zwf",
+    tierCount: 1,
+  });
+  w.close();
+  appendLongEvent(w.logPath, { seq: 2, sessionId: w.sessionId, fill: 64 * MB });
+  // Under a 32 MB heap: finding the last event must neither hold the 64 MB
+  // line nor join its chunks again and again (23 s, then out of memory,
+  // before).
+  const r = await cliProcess(["list", "--json"], { ...opts, env: CAPPED_HEAP });
+  assert.equal(r.code, 0, r.stderr);
+  const [session] = JSON.parse(r.stdout);
+  assert.equal(session.zig_session_id, w.sessionId);
+  assert.equal(session.state, "running");
+});
+
+Deno.test("list, show and verify: an index entry whose id is too long to be a file name is not followed, the others still work", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const good = await runCli(
+    ["record", "--workflow", "good", "--", "true"],
+    w.opts,
+  );
+  assert.equal(good.code, 0, good.stderr);
+  // Letters only, but 300 of them: no file system names such a log.
+  const long = "a".repeat(300);
+  for (const path of [projectIndexPath(w.project), globalIndexPath(w.home)]) {
+    const index = JSON.parse(Deno.readTextFileSync(path));
+    index.sessions.push({
+      ...index.sessions[0],
+      zig_session_id: long,
+      log_path: join(w.project, "logs", "sessions", `${long}.jsonl`),
+      ended_at: null,
+      status: null,
+    });
+    Deno.writeTextFileSync(path, JSON.stringify(index, null, 2));
+  }
+  const goodId = good.stderr.match(/session (\S+)/)![1];
+  for (const args of [["list"], ["list", "--global"], ["show", goodId]]) {
+    const r = await runCli(args, w.opts);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  }
+  const listed = await runCli(["list", "--json"], w.opts);
+  assert.match(listed.stderr, /is not followed: that is no session id/);
+  const shown = await runCli(["show", long.slice(0, 10)], w.opts);
+  assert.equal(shown.code, 1);
+  assert.match(shown.stderr, /is not followed: that is no session id/);
+  const verified = await runCli(["verify"], w.opts);
+  assert.equal(verified.code, 1);
+  assert.match(verified.stdout, /is not followed: that is no session id/);
 });

@@ -10,8 +10,14 @@ import {
   rebuildIndex,
   type SessionLogEvent,
   sessionLogPath,
+  SessionWriter,
 } from "../../mod.ts";
-import { ageLog, tempDir, writeBulkLogs } from "../_helpers.ts";
+import {
+  ageLog,
+  appendLongEvent,
+  tempDir,
+  writeBulkLogs,
+} from "../_helpers.ts";
 import { cliCommand, cliProcess, runCli, workspace } from "./_helpers.ts";
 import { join } from "node:path";
 import { assertReferenceReads } from "../_reference.ts";
@@ -470,4 +476,38 @@ Deno.test("record writes the lines of a chunk together, at one instant, and keep
   // The first chunk's two lines were written together, at one instant.
   assert.equal(outputs[0][1], outputs[1][1]);
   assert.equal(outputs[1][0], (outputs[0][0] as number) + 1);
+});
+
+const MB = 1 << 20;
+/** A heap far smaller than the line the test writes. */
+const CAPPED_HEAP = { DENO_V8_FLAGS: "--max-old-space-size=32" };
+
+Deno.test("record --session: appending after a last line far larger than the heap", async () => {
+  using tmp = tempDir();
+  const { home, repo, opts } = workspace(tmp.path);
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: repo,
+    workflowName: "long-last-line",
+    workflowPath: "w.zwf",
+    tierCount: 1,
+  });
+  w.close();
+  appendLongEvent(w.logPath, { seq: 2, sessionId: w.sessionId, fill: 64 * MB });
+  // The end check and the appender's tail check read the last event: under
+  // a 32 MB heap, without holding the 64 MB line (66 s, then out of memory,
+  // before).
+  const r = await cliProcess(
+    ["record", "--session", w.sessionId, "--step", "after", "--", "true"],
+    { ...opts, env: CAPPED_HEAP },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const events = await readSessionEvents(w.logPath);
+  assert.deepEqual(
+    events.map((e) => e.seq),
+    events.map((_, i) => i + 1),
+    "seq goes on after the long line",
+  );
+  assert.ok(events.length > 2);
+  assert.equal(events.at(-1)?.type, "step_completed");
 });

@@ -1,8 +1,20 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { projectIndexPath, SessionWriter } from "../../mod.ts";
-import { runDeno, tempDir } from "../_helpers.ts";
-import { CLI, CLI_FLAGS, CONFIG, ourStderr, workspace } from "./_helpers.ts";
+import {
+  globalIndexPath,
+  loadGlobalIndex,
+  projectIndexPath,
+  SessionWriter,
+} from "../../mod.ts";
+import { copyFixtureHome, runDeno, tempDir } from "../_helpers.ts";
+import {
+  CLI,
+  CLI_FLAGS,
+  CONFIG,
+  ourStderr,
+  runCli,
+  workspace,
+} from "./_helpers.ts";
 
 function recordOne(w: ReturnType<typeof workspace>): void {
   SessionWriter.create({
@@ -82,4 +94,22 @@ Deno.test("a lock file the user may not open is a clear permission error", async
     stderr,
     `zig-session: Cannot open the lock file at "${lock}": the file system denied access, check the owner and mode of the file and its directory\n`,
   );
+});
+
+Deno.test("reindex: rebuilds lost indexes from the logs", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  Deno.removeSync(globalIndexPath(home));
+  Deno.writeTextFileSync(
+    projectIndexPath(join(home, "projects", "home-ada-src-shop")),
+    '{"sessions": []}',
+  );
+  const r = await runCli(["reindex", "--global"], { home, cwd: tmp.path });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /home-ada-src-shop\/logs\/index\.json: 4 session\(s\)/,
+  );
+  assert.match(r.stdout, /sessions_index\.json: 5 session\(s\)/);
+  assert.equal(loadGlobalIndex(globalIndexPath(home)).sessions.length, 5);
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parseTimestamp } from "../../mod.ts";
 import { tempDir, testWriter } from "../_helpers.ts";
 import {
   controlsIn,
@@ -68,4 +69,71 @@ Deno.test("show: control characters in every field are shown visibly; --json kee
   assert.equal(json.entry.workflow_name, HOSTILE.workflow);
   assert.equal(json.summary.prompt, HOSTILE.prompt);
   assert.equal(json.summary.tiers[0].steps[0].error, HOSTILE.error);
+});
+
+Deno.test("one duration everywhere: list, show, stats, events and listen tell the figure the end event records, started_at to end", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const recorded = [
+    ["record", "--quiet", "--workflow", "dur", "--", "true"],
+    ["record", "--quiet", "--workflow", "slow", "--", "sh", "-c", "sleep 0.05"],
+  ];
+  for (const args of recorded) {
+    const r = await runCli(args, w.opts);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const list = JSON.parse((await runCli(["list", "--json"], w.opts)).stdout);
+  const listText = (await runCli(["list"], w.opts)).stdout;
+  const stats = JSON.parse((await runCli(["stats", "--json"], w.opts)).stdout);
+  assert.equal(list.length, 2);
+  for (const listed of list) {
+    const id = listed.zig_session_id;
+    const events = (await runCli(["events", id, "--json"], w.opts)).stdout
+      .trim().split("\n").map((line) => JSON.parse(line));
+    const end = events.at(-1);
+    assert.equal(end.type, "zig_session_ended");
+    const ms = end.duration_ms;
+    // The definition: from the index's started_at to the end (its ended_at,
+    // the end event's ts).
+    assert.equal(listed.ended_at, end.ts);
+    assert.equal(
+      ms,
+      Math.floor(
+        Number(
+          (parseTimestamp(end.ts)! - parseTimestamp(listed.started_at)!) /
+            1_000_000n,
+        ),
+      ),
+    );
+    assert.equal(listed.duration_ms, ms, "list --json");
+    const show = JSON.parse(
+      (await runCli(["show", id, "--json"], w.opts)).stdout,
+    );
+    assert.equal(show.duration_ms, ms, "show --json");
+    const workflow = stats.workflows.find((
+      s: { workflow: string },
+    ) => s.workflow === listed.workflow_name);
+    assert.equal(workflow.median_ms, ms, "stats --json");
+    // The human forms: the same figure.
+    const showText = (await runCli(["show", id], w.opts)).stdout;
+    assert.match(showText, new RegExp(`^  duration  ${ms}ms$`, "m"));
+    assert.match(
+      listText,
+      new RegExp(`^${id.slice(0, 8)} .* ${ms}ms$`, "m"),
+      "list",
+    );
+    const ended = `■ zig session ended (Success) in ${ms}ms`;
+    assert.ok(
+      (await runCli(["events", id], w.opts)).stdout.includes(ended),
+      "events",
+    );
+    assert.ok(
+      (await runCli(["listen", id], w.opts)).stdout.includes(ended),
+      "listen",
+    );
+    // Every step of the timeline starts within the session.
+    for (const offset of showText.matchAll(/started \+(\d+)ms/g)) {
+      assert.ok(Number(offset[1]) <= ms, `${offset[0]} after ${ms}ms`);
+    }
+  }
 });

@@ -7,6 +7,7 @@ import {
 } from "../../mod.ts";
 import {
   ageLog,
+  copyFixtureHome,
   lines,
   projectFile,
   readText,
@@ -282,4 +283,170 @@ Deno.test("verify --repair cuts only the unfinished bytes it finds under the loc
   const aside = tornFiles(w.project);
   assert.equal(aside.length, 1);
   assert.equal(Deno.readTextFileSync(aside[0]).length, 20);
+});
+
+Deno.test("verify: bytes that are not UTF-8 are reported with their line", async () => {
+  using tmp = tempDir();
+  const { home, repo, opts } = workspace(tmp.path);
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: repo,
+    workflowName: "utf8",
+    workflowPath: "w.zwf",
+    tierCount: 1,
+  });
+  w.stepOutput({
+    stepName: "s",
+    stream: "stdout",
+    line: "a real \ufffd, MARK",
+  });
+  w.ended("success", 1);
+  const clean = await runCli(["verify"], opts);
+  assert.equal(clean.code, 0, clean.stdout);
+  // "MARK" becomes "M", 0xff, "RK": the same length, no longer UTF-8.
+  const bytes = Deno.readFileSync(w.logPath);
+  const text = new TextDecoder().decode(bytes);
+  const at = new TextEncoder().encode(text.slice(0, text.indexOf("MARK")))
+    .length;
+  assert.equal(bytes[at + 1], "A".charCodeAt(0));
+  bytes[at + 1] = 0xff;
+  Deno.writeFileSync(w.logPath, bytes);
+  const r = await runCli(["verify"], opts);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(
+    r.stdout,
+    /✗ .*\.jsonl: line 2: bytes that are not UTF-8 \(zig cannot read the log\)/,
+  );
+  assert.match(r.stdout, /1 problem\(s\) in 1 log\(s\)/);
+});
+
+Deno.test("verify: a lone surrogate escape (half an emoji, as older writers left) is reported with its line", async () => {
+  using tmp = tempDir();
+  const { home, repo, opts } = workspace(tmp.path);
+  const w = SessionWriter.create({
+    zigHome: home,
+    projectRoot: repo,
+    workflowName: "half",
+    workflowPath: "w.zwf",
+    tierCount: 1,
+  });
+  w.stepOutput({
+    stepName: "s",
+    stream: "stdout",
+    line: "a \ud83d\ude00 MARK",
+  });
+  w.stepOutput({ stepName: "s", stream: "stdout", line: "a \\ud83d kept" });
+  w.ended("success", 1);
+  const clean = await runCli(["verify"], opts);
+  assert.equal(clean.code, 0, clean.stdout);
+  // What a writer cutting inside the emoji wrote: valid JSON, valid UTF-8,
+  // and still a log zig rejects whole ("unexpected end of hex escape").
+  const text = Deno.readTextFileSync(w.logPath);
+  Deno.writeTextFileSync(w.logPath, text.replace("MARK", "\\ud83d"));
+  const r = await runCli(["verify"], opts);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(
+    r.stdout,
+    /✗ .*\.jsonl: line 2: a lone surrogate \(half of a character\), which zig cannot read/,
+  );
+  assert.match(r.stdout, /1 problem\(s\) in 1 log\(s\)/);
+});
+
+Deno.test("verify reports a line longer than any string and checks the other logs (it failed with a TypeError)", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const make = () => {
+    const writer = SessionWriter.create({
+      zigHome: w.home,
+      projectRoot: w.repo,
+      workflowName: "w",
+      workflowPath: "w.zwf",
+      tierCount: 1,
+    });
+    writer.ended("success", 1);
+    return writer;
+  };
+  const long = make();
+  const other = make();
+  // Another writer's huge last line: 540 MB (a sparse hole), no string holds it.
+  const file = Deno.openSync(long.logPath, { append: true });
+  file.writeSync(new TextEncoder().encode('{"seq":3,"line":"'));
+  file.truncateSync(540_000_000);
+  file.seekSync(0, Deno.SeekMode.End);
+  file.writeSync(new TextEncoder().encode("\n"));
+  file.close();
+  // The other log, damaged too, so that its check is seen.
+  Deno.writeTextFileSync(other.logPath, "torn", { append: true });
+  const result = await runCli(["verify"], w.opts);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(
+    result.stdout,
+    /line 3: \d{9} bytes long, more than the 536870888 a text can hold/,
+  );
+  assert.match(
+    result.stdout,
+    new RegExp(`${other.sessionId}.jsonl: line 3: torn`),
+  );
+});
+
+/** The session id `record` prints on stderr. */
+function idFrom(stderr: string): string {
+  const m = /session ([0-9a-f-]{36})/.exec(stderr);
+  assert.ok(m, `no session id in: ${stderr}`);
+  return m[1];
+}
+
+Deno.test("verify: finds a torn tail and index drift; --repair moves the bytes aside", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const a = idFrom(
+    (await runCli(["record", "--quiet", "--", "echo", "a"], w.opts)).stderr,
+  );
+  const b = idFrom(
+    (await runCli(["record", "--quiet", "--", "echo", "b"], w.opts)).stderr,
+  );
+  const clean = await runCli(["verify"], w.opts);
+  assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+  assert.match(clean.stdout, /✓ 2 log\(s\) and their indexes are consistent/);
+  const logA = join(w.project, "logs", "sessions", `${a}.jsonl`);
+  const before = Deno.readTextFileSync(logA);
+  const torn = '{"seq":99,"ts":"2026-11-23T22:4';
+  Deno.writeTextFileSync(logA, torn, { append: true });
+  Deno.removeSync(join(w.project, "logs", "sessions", `${b}.jsonl`));
+  const broken = await runCli(["verify"], w.opts);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stdout, /torn \(no newline/);
+  assert.match(broken.stdout, new RegExp(`session ${b} has no log`));
+  const repaired = await runCli(["verify", "--repair"], w.opts);
+  assert.equal(repaired.code, 0, repaired.stdout + repaired.stderr);
+  assert.match(repaired.stdout, /moved 31 torn bytes to .*\.torn-/);
+  assert.equal(Deno.readTextFileSync(logA), before);
+  const aside = [...Deno.readDirSync(join(w.project, "logs", "sessions"))].find(
+    (e) => e.name.includes(".torn-"),
+  );
+  assert.equal(
+    Deno.readTextFileSync(join(w.project, "logs", "sessions", aside!.name)),
+    torn,
+  );
+  assert.equal(
+    loadProjectIndex(projectIndexPath(w.project)).sessions.length,
+    1,
+  );
+});
+
+Deno.test("verify and reindex show progress on a terminal's stderr only", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  for (const command of ["verify", "reindex"]) {
+    const label = command === "verify" ? "verifying" : "reindexing";
+    const terminal = await runCli([command, "--global"], {
+      ...opts,
+      terminal: true,
+    });
+    assert.match(terminal.stderr, new RegExp(`\\r\\x1b\\[K${label} \\d+/\\d+`));
+    assert.doesNotMatch(terminal.stdout, new RegExp(label));
+    const piped = await runCli([command, "--global"], opts);
+    assert.doesNotMatch(piped.stderr, new RegExp(label));
+  }
 });

@@ -51,3 +51,38 @@ Deno.test("wait --any: at the same instant a failure wins over a success", async
     assert.equal(r.stdout, `${bad} failure\n`);
   }
 });
+
+/** The session id `record` prints on stderr. */
+function idFrom(stderr: string): string {
+  const m = /session ([0-9a-f-]{36})/.exec(stderr);
+  assert.ok(m, `no session id in: ${stderr}`);
+  return m[1];
+}
+
+Deno.test("wait: success, failure, timeout and --any", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const ok = idFrom(
+    (await runCli(["record", "--quiet", "--", "true"], w.opts)).stderr,
+  );
+  const bad = idFrom(
+    (await runCli(["record", "--quiet", "--", "false"], w.opts)).stderr,
+  );
+  const open = (await runCli(["start"], w.opts)).stdout.trim();
+  assert.equal((await runCli(["wait", ok], w.opts)).code, 0);
+  assert.equal((await runCli(["wait", ok, bad], w.opts)).code, 1);
+  const timeout = await runCli(["wait", open, "--timeout", "300ms"], w.opts);
+  assert.equal(timeout.code, 124);
+  assert.match(timeout.stderr, /timed out after 300ms/);
+  const any = await runCli(
+    ["wait", open, ok, "--any", "--timeout", "5s"],
+    w.opts,
+  );
+  assert.equal(any.code, 0);
+  assert.match(any.stdout, new RegExp(`^${ok} success$`, "m"));
+  // An open session that ends while waiting.
+  const waiter = runCli(["wait", open, "--timeout", "20s"], w.opts);
+  await new Promise((r) => setTimeout(r, 300));
+  await runCli(["end", open, "--status", "failure"], w.opts);
+  assert.equal((await waiter).code, 1);
+});
