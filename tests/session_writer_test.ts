@@ -737,6 +737,41 @@ if (!strace) {
   );
 }
 
+/**
+ * The write calls to session logs (`*.jsonl`) in the output of `strace -f -e
+ * trace=openat,close,write,...`: by file descriptor, so that no other file
+ * (Deno caching the module's code, which holds the same text) counts; a call
+ * that another thread interrupted (`<unfinished ...>`, `<... resumed>`) is
+ * joined back into one line.
+ */
+function logWriteCalls(trace: string): string[] {
+  const unfinished = new Map<string, string>();
+  const logs = new Set<string>();
+  const calls: string[] = [];
+  for (const raw of trace.split("\n")) {
+    const m = /^(\d+) +(.*)$/.exec(raw);
+    if (!m) continue;
+    const [, pid, rest] = m;
+    let call = rest;
+    if (call.endsWith(" <unfinished ...>")) {
+      unfinished.set(pid, call.slice(0, -" <unfinished ...>".length));
+      continue;
+    }
+    const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(call);
+    if (resumed) {
+      call = (unfinished.get(pid) ?? "") + resumed[1];
+      unfinished.delete(pid);
+    }
+    const opened = /^openat\(.*\.jsonl", .*\) = (\d+)$/.exec(call);
+    if (opened) logs.add(opened[1]);
+    const closed = /^close\((\d+)\)/.exec(call);
+    if (closed) logs.delete(closed[1]);
+    const write = /^(?:write|pwrite64|writev)\((\d+), /.exec(call);
+    if (write && logs.has(write[1])) calls.push(call);
+  }
+  return calls;
+}
+
 Deno.test({
   name:
     "each event reaches the file in one write call, its newline included (strace)",
@@ -750,7 +785,7 @@ Deno.test({
         "-s",
         "1000000",
         "-e",
-        "trace=write,pwrite64,writev",
+        "trace=openat,close,write,pwrite64,writev",
         "-o",
         trace,
         Deno.execPath(),
@@ -764,7 +799,7 @@ Deno.test({
     }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     // Calls that write events, not (say) Deno caching the worker's code.
-    const writes = Deno.readTextFileSync(trace).split("\n").filter((l) =>
+    const writes = logWriteCalls(Deno.readTextFileSync(trace)).filter((l) =>
       l.includes('\\"type\\":\\"step_output\\"')
     );
     assert.equal(writes.length, 40, "one write call per event");
@@ -1334,7 +1369,7 @@ Deno.test({
         "-s",
         "10000000",
         "-e",
-        "trace=write,pwrite64,writev",
+        "trace=openat,close,write,pwrite64,writev",
         "-o",
         trace,
         Deno.execPath(),
@@ -1348,7 +1383,7 @@ Deno.test({
       stderr: "piped",
     }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const writes = Deno.readTextFileSync(trace).split("\n").filter((l) =>
+    const writes = logWriteCalls(Deno.readTextFileSync(trace)).filter((l) =>
       l.includes('\\"type\\":\\"step_output\\"')
     );
     assert.equal(writes.length, batches, "one write call per batch");
