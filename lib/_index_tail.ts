@@ -35,6 +35,18 @@ const EMPTY = '{\n  "sessions": []\n}';
 const BLOCK_START = "\n    {\n";
 const BLOCK_END = "\n    }";
 const SEPARATOR = "},\n    {\n";
+const CLOSE_BYTES = new TextEncoder().encode(CLOSE);
+const HEAD_BYTES = new TextEncoder().encode(HEAD + BLOCK_START);
+const SEPARATOR_BYTES = new TextEncoder().encode(SEPARATOR);
+
+/** Whether `bytes` holds `expected` at `at`. */
+function sameBytes(bytes: Uint8Array, at: number, expected: Uint8Array) {
+  if (at < 0 || at + expected.length > bytes.length) return false;
+  for (let i = 0; i < expected.length; i++) {
+    if (bytes[at + i] !== expected[i]) return false;
+  }
+  return true;
+}
 
 /** Bytes read by index readers here: lets tests prove a tail reads only the end. */
 export const indexBytesRead = { count: 0 };
@@ -358,8 +370,92 @@ export class IndexBackward {
     }
   }
 
+  /**
+   * Gives the bytes of every block, a window of blocks at a time from the
+   * last window to the first: `visit` gets a buffer and where the window's
+   * first "{" and last "}" are in it (valid during the call); the blocks in
+   * it are separated by ",\n    ". For an index found in zig's layout by a
+   * first reading; returns `false` when the layout does not hold.
+   */
+  eachWindowBytes(
+    visit: (bytes: Uint8Array, from: number, to: number) => void,
+  ): boolean {
+    if (this.#file === undefined) return true;
+    // The bytes from workStart on that are still needed, at the start of a
+    // buffer reused as the reading goes back.
+    let space = new Uint8Array(2 * CHUNK);
+    let work = space.subarray(0, 0);
+    let workStart = this.#size; // file offset of work[0]
+    const grow = (keep: number): boolean => {
+      if (workStart === 0) return false;
+      const from = Math.max(0, workStart - CHUNK);
+      const n = workStart - from;
+      if (n + keep > space.length) {
+        const bigger = new Uint8Array(2 * (n + keep));
+        bigger.set(work.subarray(0, keep), n);
+        space = bigger;
+      } else space.copyWithin(n, 0, keep);
+      if (this.#fill(from, space.subarray(0, n)) < n) return false;
+      work = space.subarray(0, n + keep);
+      workStart = from;
+      return true;
+    };
+    // The last block's "}" is where the closing starts, after whitespace.
+    let end: number;
+    while (true) {
+      let last = work.length - 1;
+      while (
+        last >= 0 &&
+        (work[last] === 32 || (work[last] >= 9 && work[last] <= 13))
+      ) {
+        last--;
+      }
+      if (last >= CLOSE.length - 1) {
+        end = last - CLOSE.length + 6;
+        if (!sameBytes(work, end - 5, CLOSE_BYTES)) return false;
+        break;
+      }
+      if (!grow(work.length)) return work.length === 0;
+    }
+    while (true) {
+      if (workStart === 0 && sameBytes(work, 0, HEAD_BYTES)) {
+        visit(work, HEAD_BYTES.length - 2, end);
+        return true;
+      }
+      // The first separator, "},\n    {\n": the window starts after it.
+      let separator = work.indexOf(125);
+      while (separator >= 0 && separator < end) {
+        if (sameBytes(work, separator, SEPARATOR_BYTES)) break;
+        separator = work.indexOf(125, separator + 1);
+      }
+      if (separator >= 0 && separator < end) {
+        visit(work, separator + 7, end);
+        end = separator;
+      }
+      if (!grow(end + 1)) return false;
+      end = work.length - 1;
+    }
+  }
+
   close(): void {
     this.#file?.close();
+  }
+
+  /** Fills `bytes` from `offset`; returns how many were read. */
+  #fill(offset: number, bytes: Uint8Array): number {
+    let filled = 0;
+    try {
+      this.#file!.seekSync(offset, Deno.SeekMode.Start);
+      while (filled < bytes.length) {
+        const n = this.#file!.readSync(bytes.subarray(filled));
+        if (n === null) break;
+        filled += n;
+      }
+    } catch (error) {
+      throw fsError(error, { action: "read the index", path: this.#path });
+    }
+    indexBytesRead.count += filled;
+    return filled;
   }
 
   /**
@@ -391,19 +487,7 @@ export class IndexBackward {
     if (this.#to === 0) return false;
     const from = Math.max(0, this.#to - CHUNK);
     const bytes = this.#buffer.subarray(0, this.#to - from);
-    let filled = 0;
-    try {
-      this.#file!.seekSync(from, Deno.SeekMode.Start);
-      while (filled < bytes.length) {
-        const n = this.#file!.readSync(bytes.subarray(filled));
-        if (n === null) break;
-        filled += n;
-      }
-    } catch (error) {
-      throw fsError(error, { action: "read the index", path: this.#path });
-    }
-    indexBytesRead.count += filled;
-    if (filled < bytes.length) return false;
+    if (this.#fill(from, bytes) < bytes.length) return false;
     let cut = 0;
     if (from > 0) {
       while (cut < bytes.length && (bytes[cut] & 0xc0) === 0x80) cut++;

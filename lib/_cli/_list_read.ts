@@ -218,68 +218,206 @@ export function writeListJson(
         );
       }
     }
-    // Second pass: print them, newest first; equal instants in index order.
-    reader.rewind();
+    // Second pass: print them, newest first (equal instants in index
+    // order), as bytes: each block's lines lose two spaces of indentation
+    // and gain the state and the duration.
     const now = BigInt(Date.now()) * 1_000_000n;
-    const parts: string[] = ["["];
-    let group: string[] = []; // entries that started at the same instant
-    let first = true;
-    const flush = () => {
-      for (let i = group.length - 1; i >= 0; i--) {
-        parts.push(first ? "\n" : ",\n", group[i]);
-        first = false;
-      }
-      group = [];
-    };
+    const out = new Output(ctx);
+    let group: Uint8Array[] = []; // entries that started at the same instant
     let k = 0;
-    for (let window; (window = reader.previousWindow()) !== undefined;) {
-      // The blocks indented as the output is, without their outer braces.
-      const pieces = typeof window === "string"
-        ? window.replaceAll("\n  ", "\n").slice(1, -4).split("\n  },\n  {")
-        : [];
-      for (let i = pieces.length - 1; i >= 0; i--, k++) {
-        if (!ties[k]) flush();
-        const what = kinds[k];
-        if (what !== JUDGE) {
-          const duration = durations[k];
-          group.push(
-            `  {${pieces[i]},\n    "state": "${
-              what === SUCCESS ? "success" : "failure"
-            }",\n    "duration_ms": ${
-              duration === null ? "null" : duration
-            }\n  }`,
-          );
-          continue;
-        }
-        const entry = JSON.parse(`{${pieces[i]}}`) as AnySessionEntry;
+    let blocks = new Uint8Array(0); // a window's blocks, indented for output
+    const bounds: number[] = []; // where each starts and ends in `blocks`
+    const print = (from: number, to: number) => {
+      const what = kinds[k];
+      const tied = ties[k + 1] === true || group.length > 0;
+      if (tied) out.begin();
+      out.separator();
+      if (what === JUDGE) {
+        const entry = JSON.parse(
+          `{${decoder.decode(blocks.subarray(from, to))}}`,
+        ) as AnySessionEntry;
         const at = instant(entry.started_at);
         const judged = judgeEntry(ctx, { entry, at, scope, now });
-        group.push(
+        out.text(
           "  " + JSON.stringify(
             { ...entry, state: judged.state, duration_ms: judged.durationMs },
             null,
             2,
           ).replaceAll("\n", "\n  "),
         );
+      } else {
+        out.member(blocks.subarray(from, to));
+        out.ending(what === SUCCESS ? SUCCEEDED : FAILED, durations[k]);
       }
-      if (parts.length > 200) {
-        ctx.out.write(parts.join(""));
-        parts.length = 0;
-        parts.push("");
+      if (tied) {
+        group.push(out.end());
+        if (ties[k + 1] !== true) {
+          // The group is complete: print it in index order.
+          for (let i = group.length - 1; i >= 0; i--) out.bytes(group[i]);
+          group = [];
+        }
       }
-    }
-    if (k !== kinds.length) {
+      k++;
+    };
+    const whole = kinds.length === 0 ||
+      reader.eachWindowBytes((bytes, from, to) => {
+        if (blocks.length < to - from) blocks = new Uint8Array(2 * (to - from));
+        bounds.length = 0;
+        // Each block: "{", member lines ("\n      …"), "\n    }"; blocks are
+        // separated by ",\n    ". Members are copied two spaces less deep.
+        let at = 0;
+        for (let i = from; i < to;) {
+          bounds.push(at);
+          i++; // past "{"
+          while (true) {
+            const c = bytes[i];
+            if (c === 10) {
+              if (bytes[i + 5] === 125) break; // "\n    }": the block ends
+              blocks[at++] = 10;
+              i += 3;
+              continue;
+            }
+            blocks[at++] = c;
+            i++;
+          }
+          bounds.push(at);
+          i += 12; // past "\n    },\n    "
+        }
+        for (let b = bounds.length - 2; b >= 0; b -= 2) {
+          print(bounds[b], bounds[b + 1]);
+        }
+      });
+    if (!whole || k !== kinds.length) {
       throw new ZigError(
         `Cannot read the index ${scope.indexPath}: it changed while it was read, run the command again`,
         { kind: "io", path: scope.indexPath },
       );
     }
-    flush();
-    parts.push(first ? "]\n" : "\n]\n");
-    ctx.out.write(parts.join(""));
+    out.close();
     return true;
   } finally {
     reader.close();
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const SUCCEEDED = encoder.encode(
+  ',\n    "state": "success",\n    "duration_ms": ',
+);
+const FAILED = encoder.encode(
+  ',\n    "state": "failure",\n    "duration_ms": ',
+);
+
+/**
+ * The JSON array `list --json` prints, made as bytes in a buffer that is
+ * written whenever it fills: "[", the elements separated by ",\n", "]".
+ * An element can be made apart (`begin` … `end`) and printed later.
+ */
+class Output {
+  #ctx: Context;
+  #decoder = new TextDecoder();
+  #buf = new Uint8Array(1 << 16);
+  #at = 0;
+  #first = true;
+  #apart = -1; // where the element made apart starts
+
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+    this.#ascii("[");
+  }
+
+  /** Starts an element to be taken out with `end` (and printed with `bytes`). */
+  begin(): void {
+    this.#apart = this.#at;
+  }
+
+  /** Ends the element begun, taking its bytes out of the output. */
+  end(): Uint8Array {
+    const bytes = this.#buf.slice(this.#apart, this.#at);
+    this.#at = this.#apart;
+    this.#apart = -1;
+    return bytes;
+  }
+
+  /** The separator before an element (one made apart gets it when printed). */
+  separator(): void {
+    if (this.#apart >= 0) return;
+    this.#ascii(this.#first ? "\n" : ",\n");
+    this.#first = false;
+  }
+
+  /** An element made apart, after its separator. */
+  bytes(element: Uint8Array): void {
+    this.separator();
+    this.#room(element.length);
+    this.#buf.set(element, this.#at);
+    this.#at += element.length;
+  }
+
+  /** Text, as UTF-8. */
+  text(text: string): void {
+    const bytes = encoder.encode(text);
+    this.#room(bytes.length);
+    this.#buf.set(bytes, this.#at);
+    this.#at += bytes.length;
+  }
+
+  /** "  {" and an entry's member lines, indented for output. */
+  member(lines: Uint8Array): void {
+    this.#room(lines.length + 3);
+    const buf = this.#buf;
+    buf[this.#at++] = 32;
+    buf[this.#at++] = 32;
+    buf[this.#at++] = 123;
+    buf.set(lines, this.#at);
+    this.#at += lines.length;
+  }
+
+  /** The state and duration members, and the element's closing. */
+  ending(state: Uint8Array, duration: number | null): void {
+    this.#room(state.length);
+    this.#buf.set(state, this.#at);
+    this.#at += state.length;
+    this.#ascii(duration === null ? "null" : String(duration));
+    this.#ascii("\n  }");
+  }
+
+  /** Ends the array and writes what is left. */
+  close(): void {
+    this.#ascii(this.#first ? "]\n" : "\n]\n");
+    this.#write(this.#at);
+  }
+
+  #ascii(text: string): void {
+    this.#room(text.length);
+    for (let i = 0; i < text.length; i++) {
+      this.#buf[this.#at++] = text.charCodeAt(i);
+    }
+  }
+
+  /** Makes room for `length` more bytes, writing what is complete. */
+  #room(length: number): void {
+    if (this.#at + length <= this.#buf.length) return;
+    const upTo = this.#apart >= 0 ? this.#apart : this.#at;
+    if (upTo > 0) {
+      this.#write(upTo);
+      this.#buf.copyWithin(0, upTo, this.#at);
+      this.#at -= upTo;
+      if (this.#apart >= 0) this.#apart = 0;
+    }
+    if (this.#at + length > this.#buf.length) {
+      const bigger = new Uint8Array(2 * (this.#at + length));
+      bigger.set(this.#buf.subarray(0, this.#at));
+      this.#buf = bigger;
+    }
+  }
+
+  #write(upTo: number): void {
+    const bytes = this.#buf.subarray(0, upTo);
+    const out = this.#ctx.out;
+    if (out.writeBytes) out.writeBytes(bytes);
+    else out.write(this.#decoder.decode(bytes, { stream: true }));
   }
 }
 

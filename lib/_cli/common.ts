@@ -48,6 +48,11 @@ export interface Context {
 export interface Writer {
   /** Writes text as it is. */
   write(text: string): void;
+  /**
+   * Writes UTF-8 bytes as they are, when the sink takes bytes (saves
+   * decoding what is encoded again at once).
+   */
+  writeBytes?(bytes: Uint8Array): void;
   /** Whether the sink is a terminal. */
   isTerminal: boolean;
   /** Whether colors may be used: a terminal, and NO_COLOR not set. */
@@ -59,20 +64,21 @@ const encoder = new TextEncoder();
 /** A writer over a Deno standard stream, synchronous so that nothing lags. */
 export function streamWriter(stream: typeof Deno.stdout): Writer {
   const isTerminal = stream.isTerminal();
-  return {
-    write(text: string) {
-      const bytes = encoder.encode(text);
-      let offset = 0;
-      try {
-        while (offset < bytes.length) {
-          offset += stream.writeSync(bytes.subarray(offset));
-        }
-      } catch (error) {
-        // The reader went away (a closed pipe): stop quietly, like cat.
-        if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
-        throw error;
+  const writeBytes = (bytes: Uint8Array) => {
+    let offset = 0;
+    try {
+      while (offset < bytes.length) {
+        offset += stream.writeSync(bytes.subarray(offset));
       }
-    },
+    } catch (error) {
+      // The reader went away (a closed pipe): stop quietly, like cat.
+      if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+      throw error;
+    }
+  };
+  return {
+    write: (text: string) => writeBytes(encoder.encode(text)),
+    writeBytes,
     isTerminal,
     color: isTerminal && !Deno.noColor,
   };
