@@ -407,15 +407,15 @@ export class IndexBackward {
       while (
         last >= 0 &&
         (work[last] === 32 || (work[last] >= 9 && work[last] <= 13))
-      ) {
-        last--;
+      ) last--;
+      end = last - CLOSE.length + 6;
+      if (sameBytes(work, end - 5, CLOSE_BYTES)) break;
+      if (workStart === 0) {
+        // No block: an index without entries, or no index.
+        return decoder.decode(work).trim() === EMPTY || last < 0;
       }
-      if (last >= CLOSE.length - 1) {
-        end = last - CLOSE.length + 6;
-        if (!sameBytes(work, end - 5, CLOSE_BYTES)) return false;
-        break;
-      }
-      if (!grow(work.length)) return work.length === 0;
+      if (last >= CLOSE.length) return false;
+      if (!grow(work.length)) return false;
     }
     while (true) {
       if (workStart === 0 && sameBytes(work, 0, HEAD_BYTES)) {

@@ -326,15 +326,16 @@ export class LineParser {
 
   /** Parses every complete line in `bytes` into `into`. */
   push(bytes: Uint8Array, into: SessionLogEvent[]): void {
+    const outputs = this.#outputs;
     const onLine = (text: string, line: number) => {
-      const event = parseEventLine(text, {
-        path: this.#path,
-        line,
-        onProblem: this.#onProblem,
-      });
+      const event = outputs?.build(text, 0) as SessionLogEvent | undefined ??
+        parseEventLine(text, {
+          path: this.#path,
+          line,
+          onProblem: this.#onProblem,
+        });
       if (event !== undefined) into.push(event);
     };
-    const outputs = this.#outputs;
     if (outputs === undefined) return this.#splitter.push(bytes, onLine);
     this.#splitter.push(bytes, onLine, (text, first) => {
       let line = first;
