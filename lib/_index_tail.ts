@@ -94,30 +94,27 @@ function shape(fields: Array<[string, boolean]>): RegExp {
 }
 
 /**
- * A window of blocks (see {@linkcode IndexBackward.previousWindow}) every one
- * of which is in exactly zig's layout.
+ * One block of a window (see {@linkcode IndexBackward.previousWindow}) in
+ * exactly zig's layout, and the separator after it unless it is the last:
+ * set `lastIndex` to the block's "{". Captures `started_at`, `ended_at` and
+ * `status` (the last two undefined when null).
  */
-export const EXACT_WINDOWS: Record<Scope, RegExp> = {
-  project: exactWindow(FIELDS.project),
-  global: exactWindow(FIELDS.global),
+export const EXACT_BLOCKS: Record<Scope, RegExp> = {
+  project: exactBlock(FIELDS.project),
+  global: exactBlock(FIELDS.global),
 };
 
-function exactWindow(fields: Array<[string, boolean]>): RegExp {
-  const plain = '"[^"\\\\\\x00-\\x1f]*"';
-  const block = `\\{${
-    fields.map(([key, nullable]) =>
-      `\\n      "${key}": ${nullable ? `(?:${plain}|null)` : plain}`
-    ).join(",")
-  }\\n    \\}`;
-  return new RegExp(`^${block}(?:,\\n    ${block})*$`);
+function exactBlock(fields: Array<[string, boolean]>): RegExp {
+  const plain = '[^"\\\\\\x00-\\x1f]*';
+  const captured = new Set(["started_at", "ended_at", "status"]);
+  const members = fields.map(([key, nullable]) => {
+    const value = captured.has(key) ? `(${plain})` : plain;
+    return `\\n      "${key}": ${
+      nullable ? `(?:"${value}"|null)` : `"${value}"`
+    }`;
+  });
+  return new RegExp(`\\{${members.join(",")}\\n    \\}(?:,\\n    |$)`, "y");
 }
-
-/** What precedes a block's `started_at` value in zig's layout. */
-export const STARTED_AT = '\n      "started_at": "';
-/** What follows it, up to the `ended_at` value. */
-export const ENDED_AT = '",\n      "ended_at": ';
-/** What follows the `ended_at` value, up to the `status` value. */
-export const STATUS = ',\n      "status": ';
 
 /** An entry read from a block. */
 export interface IndexBlock {

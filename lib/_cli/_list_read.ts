@@ -9,13 +9,10 @@ import type { AnySessionEntry } from "../../mod.ts";
 import { sessionStateDetails, ZigError } from "../../mod.ts";
 import { pendingEntries, scopeOf as indexScope } from "../_index_file.ts";
 import {
-  ENDED_AT,
-  EXACT_WINDOWS,
+  EXACT_BLOCKS,
   IndexBackward,
   Instant,
   parseIndexBlock,
-  STARTED_AT,
-  STATUS,
 } from "../_index_tail.ts";
 import {
   type Context,
@@ -153,7 +150,7 @@ export function writeListJson(
 ): boolean {
   const scope = scopeOf(ctx, options.global);
   const kind = indexScope(scope.indexPath);
-  const exact = EXACT_WINDOWS[kind];
+  const exact = EXACT_BLOCKS[kind];
   const reader = new IndexBackward(scope.indexPath);
   try {
     if (hasPending(scope.indexPath)) return false;
@@ -167,19 +164,23 @@ export function writeListJson(
     let nextSeconds = Infinity;
     let nextNanos = Infinity;
     let tie = 0;
+    const starts: string[] = [];
+    const ends: Array<string | undefined> = [];
+    const statuses: Array<string | undefined> = [];
     for (let window; (window = reader.previousWindow()) !== undefined;) {
-      if (window === null || !exact.test(window)) return false;
-      // Where each block's started_at value starts, in order: the window is
-      // in zig's layout, so the fields after it are where the layout says.
-      const at: number[] = [];
-      for (
-        let i = window.indexOf(STARTED_AT);
-        i >= 0;
-        i = window.indexOf(STARTED_AT, i + 1)
-      ) at.push(i + STARTED_AT.length);
-      for (let b = at.length - 1; b >= 0; b--) {
-        const startEnd = window.indexOf('"', at[b]);
-        if (!start.read(window, at[b], startEnd)) {
+      if (window === null) return false;
+      // Every block in zig's layout, its start, end and status noted.
+      starts.length = ends.length = statuses.length = 0;
+      exact.lastIndex = 0;
+      while (exact.lastIndex < window.length) {
+        const m = exact.exec(window);
+        if (m === null) return false;
+        starts.push(m[1]);
+        ends.push(m[2]);
+        statuses.push(m[3]);
+      }
+      for (let b = starts.length - 1; b >= 0; b--) {
+        if (!start.read(starts[b])) {
           start.seconds = 0; // what the full read sorts it by
           start.nanos = 0;
         }
@@ -194,27 +195,14 @@ export function writeListJson(
         ties.push(same);
         nextSeconds = s;
         nextNanos = n;
-        // "ended_at": "…" or null, then "status": "…" or null.
-        let i = startEnd + ENDED_AT.length;
-        let endedFrom = -1;
-        let endedTo = -1;
-        if (window.charCodeAt(i) === 34) {
-          endedFrom = i + 1;
-          endedTo = window.indexOf('"', endedFrom);
-          i = endedTo + 1;
-        } else i += 4;
-        i += STATUS.length;
-        const status = window.startsWith('"success"', i)
+        const status = statuses[b] === "success"
           ? SUCCESS
-          : window.startsWith('"failure"', i)
+          : statuses[b] === "failure"
           ? FAILURE
           : JUDGE;
         kinds.push(status);
         durations.push(
-          status !== JUDGE && endedFrom >= 0 &&
-            end.read(window, endedFrom, endedTo)
-            ? elapsed(start, end)
-            : null,
+          status !== JUDGE && end.read(ends[b]) ? elapsed(start, end) : null,
         );
       }
     }
