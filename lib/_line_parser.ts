@@ -1,7 +1,7 @@
 // Internal: splits the bytes of a log into lines and parses lines as events,
 // reporting malformed and torn lines instead of failing.
 import { reportProblem } from "./_problems.ts";
-import { OutputEvents } from "./_raw_event.ts";
+import { OUTPUT_RUN, OutputEvents } from "./_raw_event.ts";
 import type { ProblemHandler, SessionLogEvent } from "./types.ts";
 
 /** Lines longer than this (bytes) go to a long-line sink when there is one. */
@@ -339,11 +339,20 @@ export class LineParser {
     if (outputs === undefined) return this.#splitter.push(bytes, onLine);
     this.#splitter.push(bytes, onLine, (text, first) => {
       let line = first;
-      let start = 0;
-      for (let newline; (newline = text.indexOf("\n", start)) !== -1; line++) {
-        const event = outputs.build(text, start);
-        if (event !== undefined) into.push(event as unknown as SessionLogEvent);
-        else onLine(text.slice(start, newline), line);
+      for (let start = 0; start < text.length; line++) {
+        // A run of zig's output lines is recognised in one pass.
+        OUTPUT_RUN.lastIndex = start;
+        OUTPUT_RUN.test(text);
+        for (const end = OUTPUT_RUN.lastIndex; start < end; line++) {
+          const newline = text.indexOf("\n", start);
+          into.push(
+            outputs.known(text, start, newline) as unknown as SessionLogEvent,
+          );
+          start = newline + 1;
+        }
+        if (start >= text.length) break;
+        const newline = text.indexOf("\n", start);
+        onLine(text.slice(start, newline), line);
         start = newline + 1;
       }
       return line - first;

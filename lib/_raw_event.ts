@@ -95,7 +95,14 @@ export class OutputEvents {
   build(text: string, start: number): Record<string, unknown> | undefined {
     OUTPUT_SHAPE.lastIndex = start;
     if (!OUTPUT_SHAPE.test(text)) return undefined;
-    const end = OUTPUT_SHAPE.lastIndex; // just after the closing brace
+    return this.known(text, start, OUTPUT_SHAPE.lastIndex);
+  }
+
+  /**
+   * The event of a line known to be in that shape (a line of a run
+   * {@linkcode OUTPUT_RUN} matched), from `start` to just after its "}".
+   */
+  known(text: string, start: number, end: number): Record<string, unknown> {
     // In this shape every string is plain: each ends at the next quote.
     let i = start + 7;
     let seq = 0;
