@@ -77,7 +77,7 @@ export async function* readChunks(
 }
 
 /** Reads a log in chunks of at most 256 KiB, synchronously (the buffer is reused). */
-export function* readChunksSync(
+function* readChunksSync(
   path: string,
   options: ChunkOptions = {},
 ): Generator<Uint8Array> {
@@ -98,16 +98,12 @@ export function* readChunksSync(
         throw fsError(error, { action: "read the session log", path });
       }
       if (n === null) break;
-      chunkBytesRead.count += n;
       yield buffer.subarray(0, n);
     }
   } finally {
     file.close();
   }
 }
-
-/** Bytes {@linkcode readChunksSync} has read: lets tests prove what a query reads. */
-export const chunkBytesRead = { count: 0 };
 
 /** A line longer than 1 MiB, scanned without holding it. */
 export interface LongLine {

@@ -16,8 +16,6 @@ const STRING = '"([^"\\\\\\x00-\\x1f]*)"';
 /** The same, not captured. */
 const PLAIN = '"[^"\\\\\\x00-\\x1f]*"';
 /** `seq` as JSON writes an integer below 10^15 (exact as a double). */
-const SEQ = "(0|[1-9][0-9]{0,14})";
-/** The same, not captured. */
 const SEQ_PLAIN = "(?:0|[1-9][0-9]{0,14})";
 
 function sticky(source: string): RegExp {
@@ -25,20 +23,14 @@ function sticky(source: string): RegExp {
 }
 
 /**
- * A whole `step_output` line in zig's shape: seq, ts, zig_session_id,
- * step_name, stream and line captured, in that order. Set `lastIndex` to the
- * line's start; a match ends with the line.
+ * A whole `step_output` line in zig's shape, `ts` and `step_name` captured.
+ * Set `lastIndex` to the line's start; a match ends with the line.
  */
-export const OUTPUT_LINE = sticky(
-  `\\{"seq":${SEQ},"ts":${STRING},"zig_session_id":${STRING},"type":"step_output","step_name":${STRING},"stream":${STRING},"line":${STRING}\\}(?=\\n|$)`,
-);
-
-/** {@linkcode OUTPUT_LINE} capturing only `ts` and `step_name`. */
 export const OUTPUT_STEP = sticky(
   `\\{"seq":${SEQ_PLAIN},"ts":${STRING},"zig_session_id":${PLAIN},"type":"step_output","step_name":${STRING},"stream":${PLAIN},"line":${PLAIN}\\}(?=\\n|$)`,
 );
 
-/** {@linkcode OUTPUT_LINE} capturing nothing: whether a line is one, cheaply. */
+/** {@linkcode OUTPUT_STEP} capturing nothing: whether a line is one, cheaply. */
 export const OUTPUT_SHAPE = sticky(
   `\\{"seq":${SEQ_PLAIN},"ts":${PLAIN},"zig_session_id":${PLAIN},"type":"step_output","step_name":${PLAIN},"stream":${PLAIN},"line":${PLAIN}\\}(?=\\n|$)`,
 );
