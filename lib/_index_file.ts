@@ -17,6 +17,7 @@ export {
   type AnyEntry,
   type AnyIndex,
   assertIndexPath,
+  entryProblem,
   type IndexOptions,
   type Scope,
   scopeOf,

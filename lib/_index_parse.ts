@@ -62,18 +62,25 @@ function invalidReason(value: unknown, scope: Scope): string | undefined {
   const sessions = (value as { sessions?: unknown }).sessions;
   if (!Array.isArray(sessions)) return 'it has no "sessions" array';
   for (let i = 0; i < sessions.length; i++) {
-    const entry = sessions[i];
-    if (entry === null || typeof entry !== "object") {
-      return `session ${i + 1} is not an object`;
-    }
-    for (const key of REQUIRED[scope]) {
-      if (typeof entry[key] !== "string") {
-        return `session ${i + 1} has no string "${key}"`;
-      }
-    }
-    for (const key of DEFAULTED[scope]) {
-      if (entry[key] === undefined) entry[key] = null;
-    }
+    const reason = entryProblem(sessions[i], scope);
+    if (reason !== undefined) return `session ${i + 1} ${reason}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a value is no entry of an index of `scope` ("is not an object", "has
+ * no string …"), or `undefined`; a valid entry's missing optional fields are
+ * set to null.
+ */
+export function entryProblem(entry: unknown, scope: Scope): string | undefined {
+  if (entry === null || typeof entry !== "object") return "is not an object";
+  const fields = entry as Record<string, unknown>;
+  for (const key of REQUIRED[scope]) {
+    if (typeof fields[key] !== "string") return `has no string "${key}"`;
+  }
+  for (const key of DEFAULTED[scope]) {
+    if (fields[key] === undefined) fields[key] = null;
   }
   return undefined;
 }

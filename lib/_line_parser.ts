@@ -1,6 +1,7 @@
 // Internal: splits the bytes of a log into lines and parses lines as events,
 // reporting malformed and torn lines instead of failing.
 import { reportProblem } from "./_problems.ts";
+import { OUTPUT_RUN, OutputEvents } from "./_raw_event.ts";
 import type { ProblemHandler, SessionLogEvent } from "./types.ts";
 
 /** Lines longer than this (bytes) go to a long-line sink when there is one. */
@@ -13,6 +14,14 @@ export interface LongLineSink {
   /** The line ended with its newline; `length` is its length in bytes. */
   end(length: number): void;
 }
+
+/**
+ * Receives a run of complete lines decoded at once: `text` holds one or more
+ * lines, each ending with "\n", the first numbered `line`. Returns how many
+ * lines it holds (the handler walks them anyway; the splitter does not walk
+ * them again).
+ */
+export type BlockHandler = (text: string, line: number) => number;
 
 /** Options of {@linkcode LineSplitter}. */
 export interface SplitterOptions {
@@ -97,8 +106,16 @@ export class LineSplitter {
     this.#long = options.long;
   }
 
-  /** Calls `onLine` for every complete line in `bytes` (with what was carried over). */
-  push(bytes: Uint8Array, onLine: (text: string, line: number) => void): void {
+  /**
+   * Calls `onLine` for every complete line in `bytes` (with what was carried
+   * over); with `onBlock`, runs of lines decoded together go to it instead,
+   * as one text.
+   */
+  push(
+    bytes: Uint8Array,
+    onLine: (text: string, line: number) => void,
+    onBlock?: BlockHandler,
+  ): void {
     if (bytes.length === 0) return;
     const first = bytes.indexOf(10);
     if (first < 0) {
@@ -112,7 +129,9 @@ export class LineSplitter {
       from = first + 1;
     }
     const last = bytes.lastIndexOf(10);
-    if (last >= from) this.#lines(bytes.subarray(from, last + 1), onLine);
+    if (last >= from) {
+      this.#lines(bytes.subarray(from, last + 1), onLine, onBlock);
+    }
     this.#lineStart = this.#bytes + last + 1;
     this.#bytes += bytes.length;
     if (last + 1 < bytes.length) this.#hold(bytes.subarray(last + 1));
@@ -142,9 +161,17 @@ export class LineSplitter {
   }
 
   /** Complete lines, each ending with a newline: decoded at once, split as text. */
-  #lines(bytes: Uint8Array, onLine: (text: string, line: number) => void) {
+  #lines(
+    bytes: Uint8Array,
+    onLine: (text: string, line: number) => void,
+    onBlock: BlockHandler | undefined,
+  ) {
     const text = decoder.decode(bytes);
     if (text.includes("\uFFFD")) return this.#linesChecked(bytes, onLine);
+    if (onBlock !== undefined) {
+      this.#line += onBlock(text, this.#line + 1);
+      return;
+    }
     let start = 0;
     let newline: number;
     while ((newline = text.indexOf("\n", start)) !== -1) {
@@ -306,27 +333,67 @@ export function parseEventLine(
   return undefined;
 }
 
+/** Options of {@linkcode LineParser}. */
+export interface LineParserOptions {
+  /**
+   * Build the events of step_output lines in zig's exact shape from their
+   * raw text instead of parsing them (the same events, faster). Their
+   * strings then share the memory of the chunk's text: for readers that
+   * keep every event anyway.
+   */
+  fromText?: boolean;
+}
+
 /** Splits bytes into lines and parses each as an event. */
 export class LineParser {
   #splitter: LineSplitter;
   #path: string;
   #onProblem: ProblemHandler | undefined;
+  #outputs: OutputEvents | undefined;
 
-  constructor(path: string, onProblem: ProblemHandler | undefined) {
+  constructor(
+    path: string,
+    onProblem: ProblemHandler | undefined,
+    options: LineParserOptions = {},
+  ) {
     this.#splitter = new LineSplitter(path, onProblem);
     this.#path = path;
     this.#onProblem = onProblem;
+    this.#outputs = options.fromText ? new OutputEvents() : undefined;
   }
 
   /** Parses every complete line in `bytes` into `into`. */
   push(bytes: Uint8Array, into: SessionLogEvent[]): void {
-    this.#splitter.push(bytes, (text, line) => {
-      const event = parseEventLine(text, {
-        path: this.#path,
-        line,
-        onProblem: this.#onProblem,
-      });
+    const outputs = this.#outputs;
+    const onLine = (text: string, line: number) => {
+      const event = outputs?.build(text, 0) as SessionLogEvent | undefined ??
+        parseEventLine(text, {
+          path: this.#path,
+          line,
+          onProblem: this.#onProblem,
+        });
       if (event !== undefined) into.push(event);
+    };
+    if (outputs === undefined) return this.#splitter.push(bytes, onLine);
+    this.#splitter.push(bytes, onLine, (text, first) => {
+      let line = first;
+      for (let start = 0; start < text.length; line++) {
+        // A run of zig's output lines is recognised in one pass.
+        OUTPUT_RUN.lastIndex = start;
+        OUTPUT_RUN.test(text);
+        for (const end = OUTPUT_RUN.lastIndex; start < end; line++) {
+          const newline = text.indexOf("\n", start);
+          into.push(
+            outputs.known(text, start, newline) as unknown as SessionLogEvent,
+          );
+          start = newline + 1;
+        }
+        if (start >= text.length) break;
+        const newline = text.indexOf("\n", start);
+        onLine(text.slice(start, newline), line);
+        start = newline + 1;
+      }
+      return line - first;
     });
   }
 

@@ -1,7 +1,7 @@
 // Internal: a log's bytes in chunks, and its lines for readers that must not
 // hold a line too long to hold (counting, searching).
 import { fsError } from "./_fs.ts";
-import { LineSplitter } from "./_line_parser.ts";
+import { type BlockHandler, LineSplitter } from "./_line_parser.ts";
 import {
   JsonScanner,
   type ScannedObject,
@@ -9,7 +9,12 @@ import {
 } from "./_json_scan.ts";
 import type { ProblemHandler } from "./types.ts";
 
-const CHUNK = 1 << 20;
+/**
+ * Bytes read at a time: small enough to stay in the processor's cache while
+ * they are decoded and scanned (reading 1 MiB chunks measured 4 times slower
+ * than 256 KiB ones, the copy itself dominating).
+ */
+const CHUNK = 256 * 1024;
 
 /** Where problems go, and a signal to stop. */
 export interface ChunkOptions {
@@ -19,7 +24,11 @@ export interface ChunkOptions {
   signal?: AbortSignal;
 }
 
-/** Reads a log in chunks of at most 1 MiB (the buffer is reused). */
+/**
+ * Reads a log in chunks of at most 256 KiB. The next chunk is read while the
+ * caller works on this one, into a second buffer: a chunk is valid until the
+ * next one is asked for.
+ */
 export async function* readChunks(
   path: string,
   options: ChunkOptions & { offset?: number; length?: number } = {},
@@ -30,22 +39,65 @@ export async function* readChunks(
   } catch (error) {
     throw fsError(error, { action: "read the session log", path });
   }
+  let pending: Promise<number | null> | undefined;
   try {
     let left = options.length ?? Infinity;
     if (options.offset) await file.seek(options.offset, Deno.SeekMode.Start);
-    const buffer = new Uint8Array(CHUNK);
-    while (left > 0) {
+    const buffers = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
+    let turn = 0;
+    const next = () => {
+      const buffer = buffers[turn];
+      return file.read(
+        left < CHUNK ? buffer.subarray(0, left) : buffer,
+      );
+    };
+    pending = left > 0 ? next() : undefined;
+    while (pending !== undefined) {
       options.signal?.throwIfAborted();
       let n: number | null;
       try {
-        n = await file.read(
-          left < CHUNK ? buffer.subarray(0, left) : buffer,
-        );
+        n = await pending;
+      } catch (error) {
+        pending = undefined;
+        throw fsError(error, { action: "read the session log", path });
+      }
+      pending = undefined;
+      if (n === null) break;
+      left -= n;
+      const chunk = buffers[turn].subarray(0, n);
+      turn ^= 1;
+      if (left > 0) pending = next();
+      yield chunk;
+    }
+  } finally {
+    // A read still under way must end before the file closes.
+    await pending?.catch(() => {});
+    file.close();
+  }
+}
+
+/** Reads a log in chunks of at most 256 KiB, synchronously (the buffer is reused). */
+function* readChunksSync(
+  path: string,
+  options: ChunkOptions = {},
+): Generator<Uint8Array> {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (error) {
+    throw fsError(error, { action: "read the session log", path });
+  }
+  try {
+    const buffer = new Uint8Array(CHUNK);
+    while (true) {
+      options.signal?.throwIfAborted();
+      let n: number | null;
+      try {
+        n = file.readSync(buffer);
       } catch (error) {
         throw fsError(error, { action: "read the session log", path });
       }
       if (n === null) break;
-      left -= n;
       yield buffer.subarray(0, n);
     }
   } finally {
@@ -76,6 +128,68 @@ export interface ScanLinesOptions extends ChunkOptions {
   strings?: (line: number) => StringVisitor | undefined;
 }
 
+/** A sink for a long line's text that scans it, then hands it on. */
+function longScanner(
+  offset: number,
+  options: {
+    strings?: StringVisitor;
+    done: (long: LongLine) => void;
+  },
+) {
+  const scanner = new JsonScanner({ strings: options.strings });
+  return {
+    piece: (text: string) => scanner.push(text),
+    end(length: number) {
+      const object = scanner.end();
+      options.done({ offset, length, object, error: scanner.error });
+    },
+  };
+}
+
+/** Where {@linkcode readBlocks} sends a log's complete lines. */
+export interface BlockSink {
+  /**
+   * Lines decoded together, each ending with "\n", the first numbered
+   * `line`; returns how many there are. A line carried over from one chunk to
+   * the next comes alone.
+   */
+  block: BlockHandler;
+  /**
+   * A line longer than 1 MiB, scanned as it passes instead of held (what the
+   * scan kept, given its number). Without it, long lines come to `block`.
+   */
+  long?: (long: LongLine, line: number) => void;
+}
+
+/**
+ * Reads a log's complete lines in runs decoded at once, for queries that
+ * look at most lines' raw text and parse few: one chunk (256 KiB) and one line
+ * held at a time. A torn last line is reported to `onProblem`. Synchronous:
+ * a query reads as fast as the file comes.
+ */
+export function readBlocks(
+  path: string,
+  sink: BlockSink,
+  options: ChunkOptions = {},
+): void {
+  const long = sink.long;
+  const splitter = new LineSplitter(
+    path,
+    options.onProblem,
+    long === undefined ? {} : {
+      long: (line, offset) =>
+        longScanner(offset, { done: (scanned) => long(scanned, line) }),
+    },
+  );
+  const onLine = (text: string, line: number) => {
+    sink.block(text + "\n", line);
+  };
+  for (const bytes of readChunksSync(path, options)) {
+    splitter.push(bytes, onLine, sink.block);
+  }
+  splitter.finish();
+}
+
 /**
  * Streams a log's complete lines: the text of each line up to 1 MiB, and
  * for longer lines what a one-pass scan kept (envelope and short members),
@@ -87,19 +201,11 @@ export async function* scanLogLines(
 ): AsyncGenerator<ScannedLine> {
   let batch: ScannedLine[] = [];
   const splitter = new LineSplitter(path, options.onProblem, {
-    long(line, offset) {
-      const scanner = new JsonScanner({ strings: options.strings?.(line) });
-      return {
-        piece: (text) => scanner.push(text),
-        end(length) {
-          const object = scanner.end();
-          batch.push({
-            line,
-            long: { offset, length, object, error: scanner.error },
-          });
-        },
-      };
-    },
+    long: (line, offset) =>
+      longScanner(offset, {
+        strings: options.strings?.(line),
+        done: (long) => batch.push({ line, long }),
+      }),
   });
   const onLine = (text: string, line: number) => batch.push({ line, text });
   for await (const bytes of readChunks(path, options)) {

@@ -33,9 +33,11 @@ export interface SessionLogLine {
 
 async function* eventBatches(
   path: string,
-  options: ReadOptions,
+  options: ReadOptions & { fromText?: boolean },
 ): AsyncGenerator<SessionLogEvent[]> {
-  const parser = new LineParser(path, options.onProblem);
+  const parser = new LineParser(path, options.onProblem, {
+    fromText: options.fromText,
+  });
   for await (const bytes of readChunks(path, options)) {
     const batch: SessionLogEvent[] = [];
     parser.push(bytes, batch);
@@ -68,14 +70,16 @@ export async function readSessionEvents(
   options: ReadOptions = {},
 ): Promise<SessionLogEvent[]> {
   const events: SessionLogEvent[] = [];
-  for await (const batch of eventBatches(path, options)) {
+  // Every event is kept: they may share their chunks' text.
+  const all = { ...options, fromText: true };
+  for await (const batch of eventBatches(path, all)) {
     for (const event of batch) events.push(event);
   }
   return events;
 }
 
 /**
- * Streams the events of a session log, holding one chunk (1 MiB) and one
+ * Streams the events of a session log, holding two chunks (256 KiB each) and one
  * line at a time, whatever the file's size.
  *
  * @example Usage

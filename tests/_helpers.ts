@@ -287,3 +287,159 @@ export function appendLongEvent(path: string, options: LongEventOptions) {
     file.close();
   }
 }
+
+/** What {@linkcode appendMessyLog} wrote. */
+export interface MessyLog {
+  /** Every complete line, as text (U+FFFD where a byte is not UTF-8). */
+  lines: string[];
+  /** Their numbers, from 1, of the lines that are not JSON. */
+  malformed: number[];
+}
+
+/**
+ * Appends `count` lines of everything a reader meets to a log: mostly
+ * step_output lines as zig writes them, and among them other events, values
+ * that need escapes, other spacing, blank lines, JSON that is no event,
+ * malformed lines, a line with a byte that is not UTF-8; then, unless
+ * `torn: false`, a torn last line. Seeded: the same log every time.
+ */
+export function appendMessyLog(
+  path: string,
+  options: { sessionId: string; count: number; seq?: number; torn?: boolean },
+): MessyLog {
+  let seed = 42;
+  const random = () =>
+    (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const id = options.sessionId;
+  const start = Deno.readFileSync(path);
+  const first = new TextDecoder().decode(start).split("\n").length;
+  const envelope = (seq: number) => ({
+    seq,
+    ts: `2026-11-23T22:41:${String(seq % 60).padStart(2, "0")}.${
+      String(seq).padStart(9, "0")
+    }+00:00`,
+    zig_session_id: id,
+  });
+  const texts: string[] = [];
+  const bytes: Uint8Array[] = [];
+  const malformed: number[] = [];
+  const encoder = new TextEncoder();
+  let seq = options.seq ?? 2;
+  for (let i = 0; i < options.count; i++) {
+    const r = random();
+    const s = seq++;
+    let text: string;
+    if (r < 0.7) {
+      text = JSON.stringify({
+        ...envelope(s),
+        type: "step_output",
+        step_name: ["build", "test", "lint"][s % 3],
+        stream: s % 5 === 0 ? "stderr" : "stdout",
+        line: `output ${s} ` + "x".repeat(Math.floor(random() * 200)),
+      });
+    } else if (r < 0.75) {
+      text = JSON.stringify({
+        ...envelope(s),
+        type: "step_output",
+        step_name: "build",
+        stream: "stdout",
+        line: ['a "quote"', "tab\there", "\u001b[31mred", "back\\slash"][s % 4],
+      });
+    } else if (r < 0.8) {
+      text = JSON.stringify({
+        ...envelope(s),
+        type: "step_failed",
+        step_name: "test",
+        exit_code: 1,
+        attempt: s,
+        error: "exited with code 1",
+      });
+    } else if (r < 0.83) {
+      text = JSON.stringify({
+        ...envelope(s),
+        type: "heartbeat",
+        interval_secs: 10,
+      });
+    } else if (r < 0.85) {
+      text = JSON.stringify({
+        ...envelope(s),
+        type: "custom_kind",
+        data: { type: "step_failed" },
+      });
+    } else if (r < 0.87) {
+      // Valid JSON, other spacing.
+      text = JSON.stringify(
+        {
+          ...envelope(s),
+          type: "step_output",
+          step_name: "build",
+          stream: "stdout",
+          line: "spaced",
+        },
+        null,
+        1,
+      ).replaceAll("\n", "");
+    } else if (r < 0.89) {
+      text = ["", "   ", "null", "42", "[]"][s % 5];
+    } else if (r < 0.93) {
+      // Malformed: cut short, a bad escape, two lines run together, not JSON.
+      const whole = JSON.stringify({
+        ...envelope(s),
+        type: "step_output",
+        step_name: "build",
+        stream: "stdout",
+        line: "cut",
+      });
+      text = [
+        whole.slice(0, 40),
+        whole.replace('"cut"', '"c\\qut"'),
+        whole.slice(0, 60) + whole,
+        "not json at all",
+      ][s % 4];
+      malformed.push(first + i);
+    } else {
+      text = JSON.stringify({
+        ...envelope(s),
+        type: "step_output",
+        step_name: "build",
+        stream: "stdout",
+        line: "plain",
+      });
+    }
+    texts.push(text);
+    bytes.push(encoder.encode(text + "\n"));
+  }
+  // A byte that is not UTF-8, inside a value, near the end.
+  const bad = encoder.encode(
+    JSON.stringify({
+      ...envelope(seq++),
+      type: "step_output",
+      step_name: "build",
+      stream: "stdout",
+      line: "bad?byte",
+    }) + "\n",
+  );
+  bad[bad.indexOf(63)] = 0xff;
+  bytes.splice(bytes.length - 3, 0, bad);
+  texts.splice(texts.length - 3, 0, new TextDecoder().decode(bad).slice(0, -1));
+  for (let k = 0; k < malformed.length; k++) {
+    if (malformed[k] >= first + texts.length - 4) malformed[k]++;
+  }
+  if (options.torn !== false) {
+    bytes.push(
+      encoder.encode(
+        JSON.stringify({ ...envelope(seq), type: "heartbeat" }).slice(0, 30),
+      ),
+    );
+  }
+  const file = Deno.openSync(path, { append: true });
+  try {
+    for (const b of bytes) {
+      for (let at = 0; at < b.length;) at += file.writeSync(b.subarray(at));
+    }
+  } finally {
+    file.close();
+  }
+  const all = new TextDecoder().decode(start).split("\n").slice(0, -1);
+  return { lines: [...all, ...texts], malformed };
+}

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readSessionEvents, streamSessionEvents, ZigError } from "../mod.ts";
-import type { SessionLogEvent, SessionProblem } from "../mod.ts";
 import {
+  readSessionEvents,
+  type SessionLogEvent,
+  type SessionProblem,
+  streamSessionEvents,
+  ZigError,
+} from "../mod.ts";
+import {
+  appendMessyLog,
   FIXTURE_HOME,
   FIXTURE_PROJECT,
   lines,
@@ -10,7 +16,6 @@ import {
   runDeno,
   tempDir,
 } from "./_helpers.ts";
-
 /** The reference's wf-failure log: six events. */
 const FAILURE_LOG = join(
   FIXTURE_PROJECT,
@@ -296,4 +301,51 @@ Deno.test("a line longer than any string (a sparse 540 MB line) is reported and 
   assert.equal(problems[0].kind, "malformed_line");
   assert.equal(problems[0].line, 2);
   assert.match(problems[0].message, /cannot be read: it is \d+ bytes long/);
+});
+
+Deno.test("readSessionEvents builds zig's output lines from their text: the same events, problems and order as parsing every line", async () => {
+  using tmp = tempDir();
+  const path = join(tmp.path, "messy.jsonl");
+  Deno.writeTextFileSync(path, "");
+  const log = appendMessyLog(path, { sessionId: "s-1", count: 5000 });
+  const problems = (list: SessionProblem[]) => (p: SessionProblem) =>
+    list.push(p);
+  const parsedProblems: SessionProblem[] = [];
+  const parsed: SessionLogEvent[] = [];
+  for await (
+    const event of streamSessionEvents(path, {
+      onProblem: problems(parsedProblems),
+    })
+  ) parsed.push(event);
+  const builtProblems: SessionProblem[] = [];
+  const parse = JSON.parse;
+  let calls = 0;
+  JSON.parse = (...args: Parameters<typeof parse>) => {
+    calls++;
+    return parse(...args);
+  };
+  let built: SessionLogEvent[];
+  try {
+    built = await readSessionEvents(path, {
+      onProblem: problems(builtProblems),
+    });
+  } finally {
+    JSON.parse = parse;
+  }
+  // Same keys in the same order, same values: the same JSON.
+  assert.deepEqual(
+    built.map((e) => JSON.stringify(e)),
+    parsed.map((e) => JSON.stringify(e)),
+  );
+  assert.deepEqual(builtProblems, parsedProblems);
+  assert.ok(parsedProblems.length >= log.malformed.length + 2); // + UTF-8, torn
+  const outputs =
+    log.lines.filter((l) =>
+      l.includes('"type":"step_output"') && !l.includes("\\")
+    ).length;
+  // The other lines, and the zig-shaped ones that are malformed further on.
+  assert.ok(
+    calls <= log.lines.length - outputs + 100,
+    `${calls} parses for ${log.lines.length} lines, ${outputs} zig's output lines`,
+  );
 });

@@ -16,6 +16,11 @@ export interface Context {
 export interface Writer {
   /** Writes text as it is. */
   write(text: string): void;
+  /**
+   * Writes UTF-8 bytes as they are, when the sink takes bytes (saves
+   * decoding what is encoded again at once).
+   */
+  writeBytes?(bytes: Uint8Array): void;
   /** Whether the sink is a terminal. */
   isTerminal: boolean;
   /** Whether colors may be used: a terminal, and NO_COLOR not set. */

@@ -9,20 +9,21 @@ const encoder = new TextEncoder();
 /** A writer over a Deno standard stream, synchronous so that nothing lags. */
 export function streamWriter(stream: typeof Deno.stdout): Writer {
   const isTerminal = stream.isTerminal();
-  return {
-    write(text: string) {
-      const bytes = encoder.encode(text);
-      let offset = 0;
-      try {
-        while (offset < bytes.length) {
-          offset += stream.writeSync(bytes.subarray(offset));
-        }
-      } catch (error) {
-        // The reader went away (a closed pipe): stop quietly, like cat.
-        if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
-        throw error;
+  const writeBytes = (bytes: Uint8Array) => {
+    let offset = 0;
+    try {
+      while (offset < bytes.length) {
+        offset += stream.writeSync(bytes.subarray(offset));
       }
-    },
+    } catch (error) {
+      // The reader went away (a closed pipe): stop quietly, like cat.
+      if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+      throw error;
+    }
+  };
+  return {
+    write: (text: string) => writeBytes(encoder.encode(text)),
+    writeBytes,
     isTerminal,
     color: isTerminal && !Deno.noColor,
   };

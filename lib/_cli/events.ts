@@ -4,7 +4,6 @@ import {
   isKnownEventType,
   KNOWN_EVENT_TYPES,
   listSessions,
-  streamSessionLines,
   ZigError,
 } from "../../mod.ts";
 import type {
@@ -13,12 +12,8 @@ import type {
   SessionLogEvent,
 } from "../../mod.ts";
 import type { ScannedObject, StringVisitor } from "../_json_scan.ts";
-import {
-  type LongLine,
-  readChunks,
-  scanLogLines,
-  type ScannedLine,
-} from "../_log_lines.ts";
+import { type LongLine, readChunks, scanLogLines } from "../_log_lines.ts";
+import { queryEvents } from "./_event_query.ts";
 import {
   type CommandSpec,
   type Context,
@@ -96,28 +91,8 @@ Options:
   positionals: true,
 };
 
-/** The event a long line holds (its short members), or `undefined` if none. */
-function eventOf(
-  long: LongLine,
-  where: { path: string; line: number; onProblem?: ProblemHandler },
-): SessionLogEvent | undefined {
-  const members = long.object?.members;
-  if (typeof members?.seq === "number" && typeof members.type === "string") {
-    return members as unknown as SessionLogEvent;
-  }
-  where.onProblem?.({
-    kind: "malformed_line",
-    path: where.path,
-    line: where.line,
-    message: `Line ${where.line} of ${where.path} is malformed: ${
-      long.error ?? 'it is not an event object with "seq" and "type"'
-    }; skipped it`,
-  });
-  return undefined;
-}
-
 /** `zig-session events`. */
-export async function events(argv: string[], ctx: Context): Promise<number> {
+export function events(argv: string[], ctx: Context): number {
   const parsed = parseCommand(EVENTS, { argv, ctx });
   if (!parsed) return 0;
   if (parsed.positionals.length > 1) {
@@ -134,59 +109,29 @@ export async function events(argv: string[], ctx: Context): Promise<number> {
     global: parsed.values.global === true,
   });
   const json = parsed.values.json === true;
-  const onProblem = warn(ctx);
-  const kept: string[] = [];
-  let count = 0;
-  // Counting needs no line whole: a line too long to hold is scanned instead.
-  const lines: AsyncIterable<ScannedLine> = parsed.values.count
-    ? scanLogLines(found.logPath, { onProblem })
-    : streamSessionLines(found.logPath, { onProblem });
-  for await (const { text, line, long } of lines) {
-    if (long !== undefined) {
-      const event = eventOf(long, { path: found.logPath, line, onProblem });
-      if (event === undefined) continue;
-      if (types.length > 0 && !types.includes(event.type)) continue;
-      if (after !== undefined && !(event.seq > after)) continue;
-      if (before !== undefined && !(event.seq < before)) continue;
-      count++;
-      continue;
-    }
-    let event: SessionLogEvent;
-    try {
-      event = JSON.parse(text);
-    } catch {
-      if (text.trim() !== "") {
-        onProblem({
-          kind: "malformed_line",
-          path: found.logPath,
-          line,
-          message: `Line ${line} of ${found.logPath} is malformed: skipped it`,
-        });
-      }
-      continue;
-    }
-    if (types.length > 0 && !types.includes(event.type)) continue;
-    if (after !== undefined && !(event.seq > after)) continue;
-    if (before !== undefined && !(event.seq < before)) continue;
-    count++;
-    if (parsed.values.count) continue;
-    const out = json ? text : eventLine(event, {
-      out: ctx.out,
-      timestamps: parsed.values.timestamps === true,
-      all: true,
-    })!;
-    if (last !== undefined) {
-      kept.push(out);
-      if (kept.length > last) kept.shift();
-    } else {
-      ctx.out.write(out + "\n");
-    }
-  }
-  if (parsed.values.count) {
-    ctx.out.write(`${last === undefined ? count : Math.min(count, last)}\n`);
-  } else if (kept.length > 0) {
-    ctx.out.write(kept.join("\n") + "\n");
-  }
+  const timestamps = parsed.values.timestamps === true;
+  const count = parsed.values.count === true;
+  // Lines go out in batches: one write per line costs a system call each.
+  let out = "";
+  const n = queryEvents(found.logPath, {
+    query: { types, after, before, last, count },
+    sink: {
+      onProblem: warn(ctx),
+      event(text, event) {
+        out += (json ? text : eventLine(event ?? JSON.parse(text), {
+          out: ctx.out,
+          timestamps,
+          all: true,
+        })!) + "\n";
+        if (out.length >= 1 << 16) {
+          ctx.out.write(out);
+          out = "";
+        }
+      },
+    },
+  });
+  if (count) out += `${n}\n`;
+  if (out !== "") ctx.out.write(out);
   return 0;
 }
 

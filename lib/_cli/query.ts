@@ -1,10 +1,5 @@
 // `list` and `show`: what sessions there are, and what happened in one.
-import {
-  listSessions,
-  resolveLogPath,
-  sessionStateDetails,
-  streamSessionEvents,
-} from "../../mod.ts";
+import { listSessions, resolveLogPath } from "../../mod.ts";
 import type { AnySessionEntry } from "../../mod.ts";
 import {
   type CommandSpec,
@@ -12,7 +7,6 @@ import {
   formatDuration,
   instant,
   intFlag,
-  locateLog,
   newestFirstWithInstants,
   paint,
   parseCommand,
@@ -34,6 +28,13 @@ import {
   Warnings,
 } from "./common.ts";
 import { formatTimeline, SummaryBuilder } from "./format.ts";
+import { foldLog } from "./_summary_read.ts";
+import {
+  elapsedMs,
+  judgeEntry,
+  newestFromTail,
+  writeListJson,
+} from "./_list_read.ts";
 
 const STATES: SessionState[] = ["success", "failure", "running", "abandoned"];
 
@@ -97,41 +98,39 @@ export function listed(
   if (options.warnings) scope.list.onProblem = options.warnings.onProblem;
   const now = BigInt(Date.now()) * 1_000_000n;
   const out: ListedSession[] = [];
-  for (
-    const { entry, at } of newestFirstWithInstants(listSessions(scope.list))
-  ) {
+  const chosen = (entry: AnySessionEntry) =>
+    !(options.workflows?.length &&
+      !options.workflows.includes(entry.workflow_name)) &&
+    !(options.since !== undefined && instant(entry.started_at) < options.since);
+  // The newest sessions are the last indexed: a few read from the index's
+  // end, when that is enough to tell which they are.
+  const entries = (options.limit !== undefined && !options.statuses?.length &&
+    newestFromTail(scope, { limit: options.limit, chosen })) ||
+    newestFirstWithInstants(listSessions(scope.list));
+  for (const { entry, at } of entries) {
     if (options.limit !== undefined && out.length >= options.limit) break;
+    if (!chosen(entry)) continue;
+    const judged = judgeEntry(ctx, {
+      entry,
+      at,
+      scope,
+      now,
+      warnings: options.warnings,
+    });
     if (
-      options.workflows?.length &&
-      !options.workflows.includes(entry.workflow_name)
+      options.statuses?.length && !options.statuses.includes(judged.state)
     ) continue;
-    if (
-      options.since !== undefined && instant(entry.started_at) < options.since
-    ) continue;
-    const locate = () =>
-      resolveLogPath(entry, {
-        indexPath: scope.indexPath,
-        zigHome: scope.home,
-      });
-    // An entry that says how the session ended needs no log: the rule reads
-    // none then, so skip looking for it. One that leads out of the zig home
-    // is not followed: never heard from.
-    const ended = entry.status === "success" || entry.status === "failure";
-    const running = ended
-      ? undefined
-      : locateLog(ctx, { entry, scope, warnings: options.warnings });
-    const { state, lastActivity } = !ended && running === undefined
-      ? { state: "abandoned" as const, lastActivity: undefined }
-      : sessionStateDetails(entry, { logPath: running ?? "", now });
-    if (options.statuses?.length && !options.statuses.includes(state)) continue;
-    let logPath = running;
+    let logPath = judged.logPath;
     out.push({
       entry,
       get logPath() {
-        return logPath ??= locate();
+        return logPath ??= resolveLogPath(entry, {
+          indexPath: scope.indexPath,
+          zigHome: scope.home,
+        });
       },
-      state,
-      durationMs: durationOf(at, { state, lastActivity, now }),
+      state: judged.state,
+      durationMs: judged.durationMs,
     });
   }
   return out;
@@ -153,15 +152,6 @@ function durationOf(
     ? undefined
     : instant(where.lastActivity);
   return elapsedMs(startedAt, end);
-}
-
-/**
- * Milliseconds from `start` to `end`; `null` when either is unknown (0 is
- * what an unparsable timestamp gives) or the end comes before the start.
- */
-function elapsedMs(start: bigint, end: bigint | undefined): number | null {
-  if (start <= 0n || end === undefined || end <= 0n || end < start) return null;
-  return Number((end - start) / 1_000_000n);
 }
 
 function stateColor(ctx: Context, state: SessionState) {
@@ -189,15 +179,22 @@ export function list(argv: string[], ctx: Context): number {
       );
     }
   }
-  const since = stringFlag(parsed, "since");
+  const sinceFlag = stringFlag(parsed, "since");
+  const since = sinceFlag === undefined ? undefined : parseSince(sinceFlag);
   const global = parsed.values.global === true;
   const limit = intFlag(parsed, "limit");
+  const workflows = parsed.values.workflow as string[] | undefined;
+  // Every session as JSON: streamed from the index, never held whole.
+  if (
+    parsed.values.json && limit === undefined && statuses.length === 0 &&
+    !workflows?.length && since === undefined && writeListJson(ctx, { global })
+  ) return 0;
   const warnings = new Warnings(ctx);
   const sessions = listed(ctx, {
     global,
     statuses,
-    workflows: parsed.values.workflow as string[] | undefined,
-    since: since === undefined ? undefined : parseSince(since),
+    workflows,
+    since,
     limit,
     warnings,
   });
@@ -285,7 +282,7 @@ Options:
 };
 
 /** `zig-session show`. */
-export async function show(argv: string[], ctx: Context): Promise<number> {
+export function show(argv: string[], ctx: Context): number {
   const parsed = parseCommand(SHOW, { argv, ctx });
   if (!parsed) return 0;
   if (parsed.positionals.length > 1) {
@@ -297,11 +294,7 @@ export async function show(argv: string[], ctx: Context): Promise<number> {
     global: parsed.values.global === true,
   });
   const builder = new SummaryBuilder();
-  for await (
-    const event of streamSessionEvents(found.logPath, { onProblem: warn(ctx) })
-  ) {
-    builder.add(event);
-  }
+  foldLog(found.logPath, { builder, onProblem: warn(ctx) });
   const summary = builder.summary;
   const now = BigInt(Date.now()) * 1_000_000n;
   const { state, lastTs } = sessionState(found.entry, {

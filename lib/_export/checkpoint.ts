@@ -182,7 +182,8 @@ export class CheckpointStore {
 
   /** Replaces a session's checkpoint atomically. Hold the lock. */
   write(sessionId: string, checkpoint: Checkpoint): void {
-    this.#ensureDir();
+    // Holding the lock, lock() checked the folders just before.
+    if (!this.#lock) this.#ensureDir();
     const path = join(this.dir, `${sessionId}.json`);
     const temp = join(
       this.dir,

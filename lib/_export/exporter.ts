@@ -15,6 +15,7 @@ import type { ExportConfig } from "./config.ts";
 import { deliver, type RetryPolicy } from "./delivery.ts";
 import { type MappedSpan, SessionMapper } from "./mapping.ts";
 import {
+  encodeLogsJson,
   encodeLogsProtobuf,
   encodeTracesProtobuf,
   type LogRecordData,
@@ -608,9 +609,7 @@ class Exporter {
       if (logs.length > 0) {
         const json = o.config.logs.protocol === "http/json";
         const partial = await deliver(o.config.logs, {
-          body: json
-            ? new TextEncoder().encode(JSON.stringify(logsJson(logs)))
-            : encodeLogsProtobuf(logs),
+          body: json ? encodeLogsJson(logs) : encodeLogsProtobuf(logs),
           what: `${logs.length} log records`,
         }, this.#policy);
         this.#partial(partial, "log records");

@@ -229,21 +229,43 @@ class ProtoWriter {
     this.pos += written;
   }
 
-  /** Starts a length-delimited field; returns where its length goes. */
-  begin(field: number): number {
+  /** Bytes encoded before (a cached fragment), as they are. */
+  raw(b: Uint8Array): void {
+    const n = b.length;
+    this.ensure(n);
+    if (n > 16) {
+      this.buf.set(b, this.pos);
+      this.pos += n;
+      return;
+    }
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < n; i++) buf[pos++] = b[i];
+    this.pos = pos;
+  }
+
+  /**
+   * Starts a length-delimited field; returns where its length goes.
+   * `reserve` bytes are kept for the length (the expected varint size).
+   */
+  begin(field: number, reserve = 1): number {
     this.tag(field, 2);
-    this.ensure(1);
-    return this.pos++;
+    this.ensure(reserve);
+    const at = this.pos;
+    this.pos += reserve;
+    return at * 4 + reserve;
   }
 
   /** Ends a field started by {@linkcode begin}, writing its length. */
-  end(at: number): void {
-    const length = this.pos - at - 1;
+  end(mark: number): void {
+    const reserve = mark & 3;
+    const at = (mark - reserve) / 4;
+    const length = this.pos - at - reserve;
     const size = varintSize(length);
-    if (size > 1) {
-      this.ensure(size - 1);
-      this.buf.copyWithin(at + size, at + 1, this.pos);
-      this.pos += size - 1;
+    if (size !== reserve) {
+      this.ensure(size);
+      this.buf.copyWithin(at + size, at + reserve, this.pos);
+      this.pos += size - reserve;
     }
     const saved = this.pos;
     this.pos = at;
@@ -335,6 +357,137 @@ function byResource<T extends { resource: OtlpResource }>(
 
 const writer = new ProtoWriter();
 
+/**
+ * Encoded pieces that repeat from record to record (attributes with a short
+ * string value, keys, severities, ids, event names), by kind and value.
+ * Bounded: all emptied when they hold {@linkcode FRAGMENT_LIMIT} pieces.
+ */
+const FRAGMENT_LIMIT = 10_000;
+let fragmentCount = 0;
+/** KeyValue (field 6) by key, then by string value. */
+const attributeFragments = new Map<string, Map<string, Uint8Array>>();
+/** A key as KeyValue field 1, by key. */
+const keyFragments = new Map<string, Uint8Array>();
+/** Severity number and text, by text. */
+const severityFragments = new Map<string, Uint8Array>();
+/** Event name (field 12), by event type. */
+const nameFragments = new Map<string, Uint8Array>();
+/** Flags, trace id and span id, by span id (one trace per span id). */
+const idFragments = new Map<OtlpId, { traceId: OtlpId; bytes: Uint8Array }>();
+const scratch = new ProtoWriter();
+
+/** What the scratch writer holds, kept in `cache` under `value`. */
+function keep<K>(cache: Map<K, Uint8Array>, value: K): Uint8Array {
+  const bytes = scratch.take();
+  countFragment();
+  cache.set(value, bytes);
+  return bytes;
+}
+
+/** Counts a new fragment; empties every cache once they hold too many. */
+function countFragment(): void {
+  if (++fragmentCount <= FRAGMENT_LIMIT) return;
+  attributeFragments.clear();
+  keyFragments.clear();
+  severityFragments.clear();
+  nameFragments.clear();
+  idFragments.clear();
+  fragmentCount = 1;
+}
+
+/** A string value short enough to be cached with its key. */
+const CACHED_VALUE_LENGTH = 64;
+
+/** A record attribute; the common ones come from cached fragments. */
+function writeRecordAttribute(
+  w: ProtoWriter,
+  key: string,
+  value: AttributeValue,
+): void {
+  if (typeof value === "string" && value.length <= CACHED_VALUE_LENGTH) {
+    let byValue = attributeFragments.get(key);
+    if (!byValue) attributeFragments.set(key, byValue = new Map());
+    let bytes = byValue.get(value);
+    if (bytes === undefined) {
+      scratch.pos = 0;
+      writeKeyValue(scratch, 6, key, value);
+      bytes = keep(byValue, value);
+    }
+    w.raw(bytes);
+  } else if (
+    typeof value === "number" && value >= 0 && value <= 0xffffffff &&
+    Number.isInteger(value)
+  ) {
+    // KeyValue { key, value: AnyValue { int_value } }, sizes known ahead.
+    let keyBytes = keyFragments.get(key);
+    if (keyBytes === undefined) {
+      scratch.pos = 0;
+      scratch.string(1, key);
+      keyBytes = keep(keyFragments, key);
+    }
+    const any = 1 + varintSize(value);
+    w.tag(6, 2);
+    w.varint(keyBytes.length + 2 + any);
+    w.raw(keyBytes);
+    w.ensure(3);
+    const buf = w.buf;
+    buf[w.pos++] = (2 << 3) | 2;
+    buf[w.pos++] = any;
+    buf[w.pos++] = 3 << 3;
+    w.varint(value);
+  } else writeKeyValue(w, 6, key, value);
+}
+
+/** One LogRecord (field 2 of ScopeLogs). */
+function writeLogRecord(w: ProtoWriter, r: LogRecordData): void {
+  // A record is 128 bytes to 16 KiB in most cases: 2 bytes for its length.
+  const rec = w.begin(2, 2);
+  w.fixed64(1, r.timeUnixNano);
+  let severity = severityFragments.get(r.severityText);
+  if (severity === undefined) {
+    scratch.pos = 0;
+    scratch.tag(2, 0);
+    scratch.varint(r.severityNumber);
+    scratch.string(3, r.severityText);
+    severity = keep(severityFragments, r.severityText);
+  }
+  w.raw(severity);
+  const body = w.begin(5, r.body.length < 40 ? 1 : 2);
+  w.string(1, r.body);
+  w.end(body);
+  writeRecordAttribute(w, "zig.session_id", r.sessionId);
+  writeRecordAttribute(w, "zig.seq", r.seq);
+  writeRecordAttribute(w, "zig.type", r.type);
+  const event = r.event;
+  const output = r.type === "step_output";
+  for (const field in event) {
+    if (ENVELOPE.has(field) || (output && field === "line")) continue;
+    const value = event[field];
+    if (value === null || value === undefined) continue;
+    writeRecordAttribute(w, prefixed(field), value as AttributeValue);
+  }
+  let ids = idFragments.get(r.spanId);
+  if (ids === undefined || ids.traceId !== r.traceId) {
+    scratch.pos = 0;
+    scratch.fixed32(8, TRACE_FLAGS);
+    scratch.bytes(9, r.traceId.bytes);
+    scratch.bytes(10, r.spanId.bytes);
+    ids = { traceId: r.traceId, bytes: scratch.take() };
+    countFragment();
+    idFragments.set(r.spanId, ids);
+  }
+  w.raw(ids.bytes);
+  w.fixed64(11, r.timeUnixNano);
+  let name = nameFragments.get(r.type);
+  if (name === undefined) {
+    scratch.pos = 0;
+    scratch.string(12, prefixed(r.type));
+    name = keep(nameFragments, r.type);
+  }
+  w.raw(name);
+  w.end(rec);
+}
+
 /** An ExportLogsServiceRequest in protobuf. */
 export function encodeLogsProtobuf(records: readonly LogRecordData[]) {
   const w = writer;
@@ -346,26 +499,7 @@ export function encodeLogsProtobuf(records: readonly LogRecordData[]) {
     w.end(res);
     const scopeLogs = w.begin(2);
     writeScope(w);
-    for (const r of group) {
-      const rec = w.begin(2);
-      w.fixed64(1, r.timeUnixNano);
-      w.tag(2, 0);
-      w.varint(r.severityNumber);
-      w.string(3, r.severityText);
-      const body = w.begin(5);
-      w.string(1, r.body);
-      w.end(body);
-      writeKeyValue(w, 6, "zig.session_id", r.sessionId);
-      writeKeyValue(w, 6, "zig.seq", r.seq);
-      writeKeyValue(w, 6, "zig.type", r.type);
-      eventFields(r, (key, value) => writeKeyValue(w, 6, key, value));
-      w.fixed32(8, TRACE_FLAGS);
-      w.bytes(9, r.traceId.bytes);
-      w.bytes(10, r.spanId.bytes);
-      w.fixed64(11, r.timeUnixNano);
-      w.string(12, prefixed(r.type));
-      w.end(rec);
-    }
+    for (const r of group) writeLogRecord(w, r);
     w.end(scopeLogs);
     w.end(resourceLogs);
   }
@@ -474,6 +608,76 @@ export function logsJson(records: readonly LogRecordData[]): object {
       }],
     })),
   };
+}
+
+/** Attribute JSON (`{"key":…,"value":…}`) by key, then by string value. */
+const jsonFragments = new Map<string, Map<string, string>>();
+let jsonFragmentCount = 0;
+
+/** A record attribute in OTLP/JSON; short string values are cached. */
+function jsonRecordAttribute(key: string, value: AttributeValue): string {
+  if (typeof value === "string" && value.length <= CACHED_VALUE_LENGTH) {
+    let byValue = jsonFragments.get(key);
+    if (!byValue) jsonFragments.set(key, byValue = new Map());
+    let text = byValue.get(value);
+    if (text === undefined) {
+      text = JSON.stringify({ key, value: jsonAnyValue(value) });
+      if (++jsonFragmentCount > FRAGMENT_LIMIT) {
+        jsonFragments.clear();
+        jsonFragments.set(key, byValue = new Map());
+        jsonFragmentCount = 1;
+      }
+      byValue.set(value, text);
+    }
+    return text;
+  }
+  return JSON.stringify({ key, value: jsonAnyValue(value) });
+}
+
+/**
+ * An ExportLogsServiceRequest in OTLP/JSON, as UTF-8: the same request as
+ * `JSON.stringify(logsJson(records))`, written as text without building the
+ * objects first.
+ */
+export function encodeLogsJson(records: readonly LogRecordData[]): Uint8Array {
+  const resources: string[] = [];
+  for (const [resource, group] of byResource(records)) {
+    const logRecords: string[] = [];
+    for (const r of group) {
+      const time = String(r.timeUnixNano);
+      let attributes = `${
+        jsonRecordAttribute("zig.session_id", r.sessionId)
+      },{"key":"zig.seq","value":{"intValue":"${r.seq}"}},${
+        jsonRecordAttribute("zig.type", r.type)
+      }`;
+      const event = r.event;
+      const output = r.type === "step_output";
+      for (const field in event) {
+        if (ENVELOPE.has(field) || (output && field === "line")) continue;
+        const value = event[field];
+        if (value === null || value === undefined) continue;
+        attributes += "," +
+          jsonRecordAttribute(prefixed(field), value as AttributeValue);
+      }
+      logRecords.push(
+        `{"timeUnixNano":"${time}","observedTimeUnixNano":"${time}","severityNumber":${r.severityNumber},"severityText":${
+          JSON.stringify(r.severityText)
+        },"body":{"stringValue":${
+          JSON.stringify(r.body)
+        }},"attributes":[${attributes}],"flags":${TRACE_FLAGS},"traceId":"${r.traceId.hex}","spanId":"${r.spanId.hex}","eventName":${
+          JSON.stringify(prefixed(r.type))
+        }}`,
+      );
+    }
+    resources.push(
+      `{"resource":{"attributes":${
+        JSON.stringify(jsonAttributes(resource.attributes))
+      }},"scopeLogs":[{"scope":{"name":${
+        JSON.stringify(SCOPE_NAME)
+      }},"logRecords":[${logRecords.join(",")}]}]}`,
+    );
+  }
+  return textEncoder.encode(`{"resourceLogs":[${resources.join(",")}]}`);
 }
 
 /** An ExportTraceServiceRequest as an OTLP/JSON object. */

@@ -4,8 +4,10 @@ import {
   readSessionEvents,
   SessionWriter,
 } from "../../mod.ts";
+import { tailBytesRead } from "../../lib/_log_tail.ts";
 import {
   appendLongEvent,
+  appendMessyLog,
   copyFixtureHome,
   lines,
   tempDir,
@@ -292,4 +294,204 @@ Deno.test("events --count: bytes that are not UTF-8 in a long line are reported,
   r = await runCli(["events", s.id, "--count"], s.opts);
   assert.equal(r.stdout, "2\n", "the event is still counted");
   assert.match(r.stderr, /Line 2 of .* holds bytes that are not UTF-8/);
+});
+
+/**
+ * What `events` prints: every line parsed, then filtered; with types, only
+ * lines that hold `"type":"T"` as zig writes it (compact, unescaped) are
+ * looked at.
+ */
+function fullRead(
+  lines: string[],
+  options: {
+    types?: string[];
+    after?: number;
+    before?: number;
+    last?: number;
+  },
+): string[] {
+  const kept: string[] = [];
+  for (const text of lines) {
+    let event: { type?: unknown; seq?: number } | null;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    if (
+      options.types &&
+      (!options.types.includes(event?.type as string) ||
+        !text.includes(`"type":"${event?.type}"`))
+    ) continue;
+    if (options.after !== undefined && !((event?.seq ?? NaN) > options.after)) {
+      continue;
+    }
+    if (
+      options.before !== undefined && !((event?.seq ?? NaN) < options.before)
+    ) continue;
+    kept.push(text);
+  }
+  return options.last === undefined
+    ? kept
+    : options.last === 0
+    ? []
+    : kept.slice(-options.last);
+}
+
+function messySession(root: string, count: number) {
+  const ws = workspace(root);
+  const w = SessionWriter.create({
+    zigHome: ws.home,
+    projectRoot: ws.repo,
+    workflowName: "messy",
+    workflowPath: "w.zwf",
+    tierCount: 1,
+  });
+  w.close();
+  const log = appendMessyLog(w.logPath, { sessionId: w.sessionId, count });
+  return { ...ws, id: w.sessionId, path: w.logPath, log };
+}
+
+Deno.test("events: every filter, --count and --last give what parsing every line gives, on a log with escapes, malformed, blank, non-UTF-8 and torn lines", async () => {
+  using tmp = tempDir();
+  const s = messySession(tmp.path, 3000);
+  const cases: Array<[string[], Parameters<typeof fullRead>[1]]> = [
+    [[], {}],
+    [["--type", "step_output"], { types: ["step_output"] }],
+    [["--type", "step_failed"], { types: ["step_failed"] }],
+    [["--type", "step_failed", "--type", "heartbeat"], {
+      types: ["step_failed", "heartbeat"],
+    }],
+    [["--after-seq", "2500"], { after: 2500 }],
+    [["--before-seq", "100", "--after-seq", "40"], { before: 100, after: 40 }],
+    [["--type", "step_output", "--after-seq", "1000"], {
+      types: ["step_output"],
+      after: 1000,
+    }],
+  ];
+  for (const [args, filters] of cases) {
+    for (const last of [undefined, 0, 1, 7, 500, 100_000]) {
+      const extra = last === undefined ? [] : ["--last", String(last)];
+      const expected = fullRead(s.log.lines, { ...filters, last });
+      const printed = await runCli(
+        ["events", s.id, "--json", ...args, ...extra],
+        s.opts,
+      );
+      const what = [...args, ...extra].join(" ");
+      assert.equal(printed.code, 0, printed.stderr);
+      assert.deepEqual(
+        printed.stdout === "" ? [] : printed.stdout.slice(0, -1).split("\n"),
+        expected,
+        what,
+      );
+      const counted = await runCli(
+        ["events", s.id, "--count", ...args, ...extra],
+        s.opts,
+      );
+      assert.equal(counted.stdout, `${expected.length}\n`, what);
+      // The torn end is always told.
+      assert.match(counted.stderr, /is torn/, what);
+    }
+  }
+  // Text output agrees too.
+  const text = await runCli(["events", s.id, "--last", "40"], s.opts);
+  const all = await runCli(["events", s.id], s.opts);
+  assert.deepEqual(
+    text.stdout.split("\n").slice(-41),
+    all.stdout.split("\n").slice(-41),
+  );
+});
+
+Deno.test("events: bad lines are told with their line numbers, or reading backward with their byte offsets", async () => {
+  using tmp = tempDir();
+  const s = messySession(tmp.path, 400);
+  const all = await runCli(["events", s.id, "--count"], s.opts);
+  for (const line of s.log.malformed) {
+    assert.match(all.stderr, new RegExp(`Line ${line} of .* is malformed`));
+  }
+  assert.match(all.stderr, /holds bytes that are not UTF-8/);
+  assert.match(all.stderr, /Line \d+ of .* is torn/);
+  // Backward, the last lines' problems, in file order, by byte offset.
+  const last = await runCli(["events", s.id, "--last", "10"], s.opts);
+  assert.match(
+    last.stderr,
+    /The line at byte \d+ of .* holds bytes that are not UTF-8[^]*The last line of .* is torn: it has no newline \(30 bytes from byte \d+/,
+  );
+  const bytes = Deno.readFileSync(s.path);
+  const offset = Number(/torn: .* from byte (\d+)/.exec(last.stderr)![1]);
+  assert.equal(bytes.length - offset, 30);
+  assert.equal(bytes[offset - 1], 10);
+});
+
+/** Runs `fn` counting the calls of JSON.parse it makes. */
+async function parses(fn: () => Promise<unknown>): Promise<number> {
+  const parse = JSON.parse;
+  let calls = 0;
+  JSON.parse = (...args: Parameters<typeof parse>) => {
+    calls++;
+    return parse(...args);
+  };
+  try {
+    await fn();
+  } finally {
+    JSON.parse = parse;
+  }
+  return calls;
+}
+
+Deno.test("events parses only the lines it must: --type candidates, and for --count none of zig's output lines", async () => {
+  using tmp = tempDir();
+  const s = messySession(tmp.path, 3000);
+  const failed = fullRead(s.log.lines, { types: ["step_failed"] }).length;
+  assert.ok(failed > 50);
+  let printed = "";
+  const calls = await parses(async () => {
+    printed = (await runCli(
+      ["events", s.id, "--type", "step_failed", "--json"],
+      s.opts,
+    )).stdout;
+  });
+  assert.equal(printed.split("\n").length - 1, failed);
+  // Each step_failed line, the custom events that mention the type, and a
+  // few for the index: not the thousands of other lines.
+  assert.ok(calls < failed + 150, `${calls} parses for ${failed} events`);
+  const counting = await parses(() =>
+    runCli(["events", s.id, "--count"], s.opts)
+  );
+  const other = s.log.lines.filter((l) => !l.includes('"type":"step_output"'));
+  assert.ok(
+    counting < other.length + 400 && counting < s.log.lines.length / 2,
+    `${counting} parses for ${s.log.lines.length} lines`,
+  );
+});
+
+Deno.test("events --last reads the log from its end: a few kilobytes of a large log", async () => {
+  using tmp = tempDir();
+  const s = messySession(tmp.path, 20);
+  // Grow the log to 16 MB of output lines, then its messy end.
+  const line = JSON.stringify({
+    seq: 99,
+    ts: "2026-11-23T22:41:46+00:00",
+    zig_session_id: s.id,
+    type: "step_output",
+    step_name: "s",
+    stream: "stdout",
+    line: "y".repeat(300),
+  }) + "\n";
+  Deno.writeTextFileSync(s.path, line.repeat((16 << 20) / line.length), {
+    append: true,
+  });
+  const end = appendMessyLog(s.path, {
+    sessionId: s.id,
+    count: 60,
+    seq: 100,
+  });
+  const before = tailBytesRead.count;
+  const r = await runCli(["events", s.id, "--last", "20", "--json"], s.opts);
+  const read = tailBytesRead.count - before;
+  assert.deepEqual(
+    r.stdout.slice(0, -1).split("\n"),
+    fullRead(end.lines, { last: 20 }),
+  );
+  assert.ok(read < 256 * 1024, `read ${read} bytes`);
 });

@@ -23,8 +23,8 @@ import {
   SessionWriter,
 } from "../../mod.ts";
 import { snapshot } from "./_hostile.ts";
+import { indexBytesRead } from "../../lib/_index_tail.ts";
 import { assertReferenceReads } from "../_reference.ts";
-
 Deno.test("list --limit 0 prints no session; --limit 1 prints one", async () => {
   using tmp = tempDir();
   const w = workspace(tmp.path);
@@ -613,4 +613,221 @@ Deno.test("list, show and verify: an index entry whose id is too long to be a fi
   const verified = await runCli(["verify"], w.opts);
   assert.equal(verified.code, 1);
   assert.match(verified.stdout, /is not followed: that is no session id/);
+});
+
+/** An entry of a project index, ended `minutes` after 2026-01-01 (or running). */
+function ended(project: string, i: number, minutes: number, extra = {}) {
+  const started = new Date(Date.UTC(2026, 0, 1) + minutes * 60_000)
+    .toISOString().replace("Z", "+00:00");
+  const id = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+  return {
+    zig_session_id: id,
+    workflow_name: `wf${i % 5}`,
+    workflow_path: "/w.zwf",
+    log_path: join(project, "logs", "sessions", `${id}.jsonl`),
+    started_at: started,
+    ended_at: i % 4 === 0 ? null : started.replace(":00.000", ":07.250"),
+    status: ["success", "failure", "success", "success"][i % 4] ?? null,
+    workspace_path: project,
+    ...extra,
+  };
+}
+
+/** Writes a project index as zig pretty-prints it. */
+function writeIndex(project: string, sessions: unknown[]): string {
+  const path = projectIndexPath(project);
+  Deno.mkdirSync(join(project, "logs", "sessions"), { recursive: true });
+  Deno.writeTextFileSync(path, JSON.stringify({ sessions }, null, 2));
+  return path;
+}
+
+/** `list` read the whole way: with every state asked for, the full read decides. */
+const EVERY_STATE = [
+  "--status",
+  "success",
+  "--status",
+  "failure",
+  "--status",
+  "running",
+  "--status",
+  "abandoned",
+];
+
+Deno.test("list --limit N: the newest N from the end of the index, the same as the full read, reading a few blocks", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const sessions = Array.from(
+    { length: 5000 },
+    (_, i) =>
+      ended(
+        w.project,
+        i,
+        i,
+        i % 9 === 0 ? { status: null, ended_at: null } : {},
+      ),
+  );
+  // Near the end: sessions started moments apart indexed out of order, and
+  // two that started at the same instant.
+  [sessions[4990], sessions[4960]] = [sessions[4960], sessions[4990]];
+  sessions[4995].started_at = sessions[4994].started_at;
+  writeIndex(w.project, sessions);
+  const full = JSON.parse(
+    (await runCli(["list", "--json", ...EVERY_STATE], w.opts)).stdout,
+  );
+  assert.equal(full.length, 5000);
+  for (const limit of [1, 5, 20, 60]) {
+    const before = indexBytesRead.count;
+    const r = await runCli(
+      ["list", "--json", "--limit", String(limit)],
+      w.opts,
+    );
+    const read = indexBytesRead.count - before;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), full.slice(0, limit), `${limit}`);
+    assert.ok(read <= 128 * 1024, `--limit ${limit} read ${read} bytes`);
+  }
+  // The table too.
+  const table = await runCli(["list", "--limit", "5"], w.opts);
+  const all = await runCli(["list", ...EVERY_STATE], w.opts);
+  // (Its columns are as wide as the rows shown need.)
+  const cells = (text: string) => text.split("\n").map((l) => l.split(/ +/));
+  assert.deepEqual(
+    cells(table.stdout),
+    cells(all.stdout).slice(0, 6).concat([[""]]),
+  );
+  // Filters read on until they have their N.
+  const wf = await runCli(
+    ["list", "--json", "--limit", "3", "--workflow", "wf2"],
+    w.opts,
+  );
+  assert.deepEqual(
+    JSON.parse(wf.stdout),
+    full.filter((s: { workflow_name: string }) => s.workflow_name === "wf2")
+      .slice(0, 3),
+  );
+});
+
+Deno.test("list --limit falls back to the full read when the index's end does not validate, recovering a corrupt index", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const ids = writeBulkLogs(w.project, { count: 30 });
+  const index = projectIndexPath(w.project);
+  assert.equal((await runCli(["reindex"], w.opts)).code, 0);
+  const complete = await runCli(["list", "--json"], w.opts);
+  assert.equal(JSON.parse(complete.stdout).length, 30);
+  // Cut short at its end: not an index any more.
+  const text = Deno.readTextFileSync(index);
+  Deno.writeTextFileSync(index, text.slice(0, -40));
+  const r = await runCli(["list", "--limit", "3", "--json"], w.opts);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /did not parse .* kept its bytes in .*index\.json\.corrupt-/,
+  );
+  assert.deepEqual(
+    JSON.parse(r.stdout).map((s: { zig_session_id: string }) =>
+      s.zig_session_id
+    ),
+    ids.slice(-3).reverse(),
+  );
+  // Out of zig's layout (compact JSON) but valid: read whole, no recovery.
+  Deno.writeTextFileSync(index, JSON.stringify(JSON.parse(text)));
+  const compact = await runCli(["list", "--limit", "2", "--json"], w.opts);
+  assert.equal(compact.stderr, "");
+  assert.equal(JSON.parse(compact.stdout).length, 2);
+});
+
+Deno.test("list --limit and --json still list a session known only from its pending marker", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  testWriter(w.home, { projectRoot: w.repo, workflowName: "kept" })
+    .ended("success", 1);
+  const killed = testWriter(w.home, {
+    projectRoot: w.repo,
+    workflowName: "killed",
+  });
+  const index = projectIndexPath(w.project);
+  const text = JSON.parse(Deno.readTextFileSync(index));
+  text.sessions = text.sessions.filter((e: { zig_session_id: string }) =>
+    e.zig_session_id !== killed.sessionId
+  );
+  Deno.writeTextFileSync(index, JSON.stringify(text, null, 2));
+  Deno.writeFileSync(`${index}.pending-${killed.sessionId}`, new Uint8Array());
+  for (const args of [["--limit", "5"], []]) {
+    const r = await runCli(["list", "--json", ...args], w.opts);
+    assert.deepEqual(
+      JSON.parse(r.stdout).map((s: { workflow_name: string }) =>
+        s.workflow_name
+      ),
+      ["killed", "kept"],
+      args.join(" "),
+    );
+  }
+  killed.close();
+});
+
+Deno.test("list --json streamed from the index: the same bytes as the full read, in start order or not, with ties, escapes and open sessions", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const base = Array.from({ length: 700 }, (_, i) => ended(w.project, i, i));
+  const cases: Record<string, unknown[]> = {
+    "in order": base,
+    "ties": base.map((s, i) => ({
+      ...s,
+      started_at: base[i - (i % 3)].started_at,
+    })),
+    "escaped values": base.map((s, i) =>
+      i % 50 === 0 ? { ...s, workflow_name: 'a "quoted"\tname é' } : s
+    ),
+    "out of order": [
+      ...base.slice(0, 300),
+      base[650],
+      ...base.slice(300, 650),
+      ...base.slice(651),
+    ],
+    "unparsable start": base.map((s, i) =>
+      i === 0 ? { ...s, started_at: "yesterday" } : s
+    ),
+    "open sessions": base.map((s, i) =>
+      i % 7 === 0 ? { ...s, status: null, ended_at: null } : s
+    ),
+    "one": base.slice(0, 1),
+    "none": [],
+  };
+  for (const [name, sessions] of Object.entries(cases)) {
+    writeIndex(w.project, sessions);
+    const streamed = await runCli(["list", "--json"], w.opts);
+    const full = await runCli(["list", "--json", ...EVERY_STATE], w.opts);
+    assert.equal(streamed.code, 0, streamed.stderr);
+    assert.equal(streamed.stdout, full.stdout, name);
+    assert.equal(streamed.stderr, full.stderr, name);
+    assert.equal(JSON.parse(streamed.stdout).length, sessions.length);
+  }
+  // The global index too.
+  const g = await runCli(["list", "--json", "--global"], w.opts);
+  const gFull = await runCli(
+    ["list", "--json", "--global", ...EVERY_STATE],
+    w.opts,
+  );
+  assert.equal(g.stdout, gFull.stdout);
+});
+
+Deno.test("list --json holds neither the index nor its output: 60k sessions listed under a heap the full read overflows", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  writeIndex(
+    w.project,
+    Array.from({ length: 60_000 }, (_, i) => ended(w.project, i, i)),
+  );
+  const capped = {
+    ...w.opts,
+    env: { DENO_V8_FLAGS: "--max-old-space-size=24" },
+  };
+  const streamed = await cliProcess(["list", "--json"], capped);
+  assert.equal(streamed.code, 0, streamed.stderr.slice(0, 500));
+  assert.equal(JSON.parse(streamed.stdout).length, 60_000);
+  // The control: parsing the whole index and printing it at once does not
+  // fit, so the cap is what the streamed list was held to.
+  const full = await cliProcess(["list", "--json", ...EVERY_STATE], capped);
+  assert.notEqual(full.code, 0, "the full read fit the cap: proves nothing");
 });

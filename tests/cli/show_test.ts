@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { parseTimestamp } from "../../mod.ts";
-import { tempDir, testWriter } from "../_helpers.ts";
+import { parseTimestamp, streamSessionEvents } from "../../mod.ts";
+import { SummaryBuilder } from "../../lib/_cli/format.ts";
+import { appendMessyLog, tempDir, testWriter } from "../_helpers.ts";
 import {
   controlsIn,
   HOSTILE,
@@ -9,7 +10,6 @@ import {
   workspace,
 } from "./_helpers.ts";
 import { hostileHome } from "./_hostile.ts";
-
 Deno.test("show ID --latest is a usage error, not a silent choice", async () => {
   using tmp = tempDir();
   const w = workspace(tmp.path);
@@ -136,4 +136,53 @@ Deno.test("one duration everywhere: list, show, stats, events and listen tell th
       assert.ok(Number(offset[1]) <= ms, `${offset[0]} after ${ms}ms`);
     }
   }
+});
+
+Deno.test("show: the same summary as folding every parsed event, zig's output lines counted without a parse", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const writer = testWriter(w.home, { projectRoot: w.repo });
+  writer.close();
+  const log = appendMessyLog(writer.logPath, {
+    sessionId: writer.sessionId,
+    count: 4000,
+  });
+  // The fold as it was: every event parsed.
+  const builder = new SummaryBuilder();
+  const problems: string[] = [];
+  for await (
+    const event of streamSessionEvents(writer.logPath, {
+      onProblem: (p) => problems.push(p.message),
+    })
+  ) builder.add(event);
+  const parse = JSON.parse;
+  let calls = 0;
+  JSON.parse = (...args: Parameters<typeof parse>) => {
+    calls++;
+    return parse(...args);
+  };
+  let r;
+  try {
+    r = await runCli(["show", writer.sessionId, "--json"], w.opts);
+  } finally {
+    JSON.parse = parse;
+  }
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).summary, builder.summary);
+  assert.ok(builder.summary.events > 3000);
+  // Every bad line is told, as before.
+  assert.deepEqual(
+    r.stderr.trim().split("\n"),
+    problems.map((p) => `zig-session: warning: ${p}`),
+  );
+  const outputs =
+    log.lines.filter((l) =>
+      l.includes('"type":"step_output"') && !l.includes("\\")
+    ).length;
+  assert.ok(outputs > 2000);
+  // The other lines, and a few hundred for the state (the log's heartbeats).
+  assert.ok(
+    calls < log.lines.length - outputs + 300,
+    `${calls} parses for ${log.lines.length} lines, ${outputs} of them zig's output lines`,
+  );
 });
