@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { dirname } from "node:path";
 import { ZigError } from "./error.ts";
 import { ensureDirSync, existsSync, fsError } from "./_fs.ts";
 import { assertInsideHome, isSessionId, SESSION_ID_RULE } from "./_confine.ts";
@@ -12,8 +11,10 @@ import { normalizeKind, serializeEvent, wellFormed } from "./_event_json.ts";
 import {
   type AnyEntry,
   clearPending,
+  indexEntry,
   markPending,
   putIndexEntry,
+  scopeOf,
   stampIndexEntry,
 } from "./_index_file.ts";
 import { firstEvent, lastEventOfFile } from "./_log_summary.ts";
@@ -22,6 +23,7 @@ import { reportProblem } from "./_problems.ts";
 import {
   globalIndexPath,
   projectDir,
+  projectDirOfLog,
   projectIndexPath,
   type ProjectOptions,
   sessionLogPath,
@@ -368,27 +370,19 @@ export class SessionWriter {
         },
       );
     }
-    const common = {
-      zig_session_id: sessionId,
-      workflow_name: options.workflowName,
+    const fields = {
+      id: sessionId,
+      workflowName: options.workflowName,
+      workflowPath: options.workflowPath,
+      workspacePath: project,
+      logPath,
+      startedAt,
+      endedAt: null,
+      status: null,
     };
-    writer.#putEntry(indexes[0], {
-      ...common,
-      workflow_path: options.workflowPath,
-      log_path: logPath,
-      started_at: startedAt,
-      ended_at: null,
-      status: null,
-      workspace_path: project,
-    });
-    writer.#putEntry(indexes[1], {
-      ...common,
-      project,
-      log_path: logPath,
-      started_at: startedAt,
-      ended_at: null,
-      status: null,
-    });
+    for (const path of indexes) {
+      writer.#putEntry(path, indexEntry(fields, scopeOf(path)));
+    }
     return writer;
   }
 
@@ -928,7 +922,7 @@ export class SessionWriter {
   #stampEnded(status: SessionStatus, endedAt?: string): void {
     this.close();
     endedAt ??= this.#clock();
-    const project = dirname(dirname(dirname(this.logPath)));
+    const project = projectDirOfLog(this.logPath);
     const onProblem = this.#onProblem;
     const id = this.sessionId;
     for (
@@ -983,22 +977,17 @@ export class SessionWriter {
     }
     const text = (key: string) =>
       typeof first[key] === "string" ? first[key] as string : "";
-    const common = {
-      zig_session_id: this.sessionId,
-      workflow_name: text("workflow_name"),
-      log_path: this.logPath,
-      started_at: text("ts"),
-      ended_at: options.endedAt,
+    // Built where every index entry is, so its keys are in zig's order.
+    return indexEntry({
+      id: this.sessionId,
+      workflowName: text("workflow_name"),
+      workflowPath: text("workflow_path"),
+      workspacePath: text("workspace_path") || options.project,
+      logPath: this.logPath,
+      startedAt: text("ts"),
+      endedAt: options.endedAt,
       status: options.status,
-    };
-    const workspace = text("workspace_path") || options.project;
-    return path.endsWith("sessions_index.json")
-      ? { ...common, project: workspace }
-      : {
-        ...common,
-        workflow_path: text("workflow_path"),
-        workspace_path: workspace,
-      };
+    }, scopeOf(path));
   }
 
   /**

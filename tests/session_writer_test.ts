@@ -688,6 +688,28 @@ Deno.test("a session gone from the indexes by its end is put back, and reported"
     assert.equal(index.sessions[0].workflow_name, "lost");
     assert.equal(index.sessions[0].status, "success");
   }
+  // Put back with its keys in the order zig writes them, like any entry.
+  const keys = (path: string) =>
+    Object.keys(JSON.parse(Deno.readTextFileSync(path)).sessions[0]);
+  assert.deepEqual(keys(project), [
+    "zig_session_id",
+    "workflow_name",
+    "workflow_path",
+    "log_path",
+    "started_at",
+    "ended_at",
+    "status",
+    "workspace_path",
+  ]);
+  assert.deepEqual(keys(globalIndexPath(tmp.path)), [
+    "zig_session_id",
+    "workflow_name",
+    "project",
+    "log_path",
+    "started_at",
+    "ended_at",
+    "status",
+  ]);
 });
 
 Deno.test("attaching to a file that is no session log is a corrupt error", () => {
