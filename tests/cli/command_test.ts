@@ -6,8 +6,10 @@ import { UsageError } from "../../lib/_cli/_args.ts";
 import { demo } from "../../lib/_cli/demo.ts";
 import { exportCommand } from "../../lib/_cli/export.ts";
 import { gc } from "../../lib/_cli/gc.ts";
+import { list } from "../../lib/_cli/list.ts";
 import { reindex } from "../../lib/_cli/reindex.ts";
 import { serve } from "../../lib/_cli/serve.ts";
+import { show } from "../../lib/_cli/show.ts";
 import { stats } from "../../lib/_cli/stats.ts";
 import { verify } from "../../lib/_cli/verify.ts";
 import { wait } from "../../lib/_cli/wait.ts";
@@ -23,6 +25,8 @@ const CONVERTED = [
   demo,
   exportCommand,
   serve,
+  list,
+  show,
 ];
 
 /** The options the Options section of a help text lists, by long name. */
