@@ -20,7 +20,9 @@ import {
 import { end, record, start } from "./lib/_cli/record.ts";
 import { list } from "./lib/_cli/list.ts";
 import { show } from "./lib/_cli/show.ts";
-import { events, listen, search } from "./lib/_cli/events.ts";
+import { events } from "./lib/_cli/events.ts";
+import { listen } from "./lib/_cli/listen.ts";
+import { search } from "./lib/_cli/search.ts";
 import { stats } from "./lib/_cli/stats.ts";
 import { wait } from "./lib/_cli/wait.ts";
 import { gc } from "./lib/_cli/gc.ts";
@@ -46,9 +48,9 @@ const COMMANDS: Record<string, [Command, string]> = {
   list: [list.main, list.summary],
   // Shorter than its --help's first line, which is too wide for this list.
   show: [show.main, "show a session's summary and timeline"],
-  events: [events, "print a session's stored events"],
-  listen: [listen, "print a session's events live, until it ends"],
-  search: [search, "find events matching text across sessions"],
+  events: [events.main, events.summary],
+  listen: [listen.main, listen.summary],
+  search: [search.main, search.summary],
   stats: [stats.main, stats.summary],
   wait: [wait.main, wait.summary],
   gc: [gc.main, gc.summary],
