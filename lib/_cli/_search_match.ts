@@ -1,9 +1,9 @@
 // Internal to the CLI: how `search` matches events (the values of their
 // fields, never keys or envelope), in lines of any length, and what a hit's
 // line shows of the match.
-import type { SessionLogEvent } from "../../mod.ts";
+import type { ProblemHandler, SessionLogEvent } from "../../mod.ts";
 import type { ScannedObject, StringVisitor } from "../_json_scan.ts";
-import { type LongLine, readChunks } from "../_log_lines.ts";
+import { type LongLine, readChunks, scanLogLines } from "../_log_lines.ts";
 import { visible, type Writer } from "./common.ts";
 import { UsageError } from "./_args.ts";
 import { formatEvent } from "./format.ts";
@@ -101,7 +101,7 @@ export class LongMatch implements StringVisitor {
 }
 
 /** A long event as `search` shows it: long values cut to their start. */
-export function shownEvent(object: ScannedObject): SessionLogEvent {
+function shownEvent(object: ScannedObject): SessionLogEvent {
   const event: Record<string, unknown> = { ...object.members };
   for (const [key, cut] of Object.entries(object.cut)) {
     event[key] = cut.preview === undefined
@@ -251,4 +251,59 @@ export function hiddenMatches(
     context += ` ${visible(key)}=${visible(JSON.stringify(value))}`;
   }
   return context;
+}
+
+/**
+ * A matching event of a log: its line as stored and the event, or for a line
+ * too long to hold, where it is and the event as `search` shows it.
+ */
+export type Hit =
+  | { text: string; event: SessionLogEvent; long?: undefined }
+  | { long: LongLine; event: SessionLogEvent };
+
+/** The events of a log that match, as they are read. */
+export async function* matchingEvents(
+  logPath: string,
+  options: { match: Matcher; types: string[]; onProblem: ProblemHandler },
+): AsyncGenerator<Hit> {
+  const { match, types, onProblem } = options;
+  const typeNeedles = types.map((t) => `"type":"${t}"`);
+  const longs = new Map<number, LongMatch>();
+  const strings = (line: number) => {
+    const long = match.long();
+    longs.set(line, long);
+    return long;
+  };
+  for await (
+    const { text, line, long } of scanLogLines(logPath, {
+      onProblem,
+      strings,
+    })
+  ) {
+    if (long !== undefined) {
+      const matched = longs.get(line)?.matched;
+      longs.delete(line);
+      const members = long.object?.members;
+      if (
+        !matched || typeof members?.seq !== "number" ||
+        typeof members.type !== "string"
+      ) continue;
+      if (types.length > 0 && !types.includes(members.type)) continue;
+      yield { long, event: shownEvent(long.object!) };
+      continue;
+    }
+    if (
+      typeNeedles.length > 0 && !typeNeedles.some((n) => text.includes(n))
+    ) continue;
+    if (!match.raw(text)) continue;
+    let event: SessionLogEvent;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    if (types.length > 0 && !types.includes(event.type)) continue;
+    if (!match.event(event as unknown as Record<string, unknown>)) continue;
+    yield { text, event };
+  }
 }

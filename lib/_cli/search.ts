@@ -1,7 +1,5 @@
 // `zig-session search`: events whose text matches, across session logs.
 import { listSessions, ZigError } from "../../mod.ts";
-import type { SessionLogEvent } from "../../mod.ts";
-import { scanLogLines } from "../_log_lines.ts";
 import {
   type FoundSession,
   instant,
@@ -20,10 +18,9 @@ import { type CommandContext, defineCommand } from "./_command.ts";
 import { formatEvent } from "./format.ts";
 import {
   hiddenMatches,
-  type LongMatch,
   type Matcher,
   matcher,
-  shownEvent,
+  matchingEvents,
   writeLine,
 } from "./_search_match.ts";
 
@@ -101,7 +98,6 @@ async function run(flags: SearchFlags, ctx: CommandContext): Promise<number> {
   const { match, types, json } = flags;
   const warnings = new Warnings(ctx);
   const sessions = searched(ctx, { ...flags, warnings });
-  const typeNeedles = types.map((t) => `"type":"${t}"`);
   const dim = paint(ctx.out, "dim");
   const onProblem = warnings.onProblem;
   const bar = progress(ctx, "searching");
@@ -110,56 +106,23 @@ async function run(flags: SearchFlags, ctx: CommandContext): Promise<number> {
     bar.tick(i, sessions.length);
     const id = entry.zig_session_id.slice(0, 8);
     try {
-      const longs = new Map<number, LongMatch>();
-      const strings = (line: number) => {
-        const long = match.long();
-        longs.set(line, long);
-        return long;
-      };
       for await (
-        const { text, line, long } of scanLogLines(logPath, {
-          onProblem,
-          strings,
-        })
+        const hit of matchingEvents(logPath, { match, types, onProblem })
       ) {
-        if (long !== undefined) {
-          const matched = longs.get(line)?.matched;
-          longs.delete(line);
-          const members = long.object?.members;
-          if (
-            !matched || typeof members?.seq !== "number" ||
-            typeof members.type !== "string"
-          ) continue;
-          if (types.length > 0 && !types.includes(members.type)) continue;
-          matches++;
-          bar.done();
-          if (json) {
-            await writeLine(logPath, long, ctx.out);
-          } else {
-            ctx.out.write(
-              `${dim(`${id} #${members.seq}`)} ${
-                formatEvent(shownEvent(long.object!), { out: ctx.out })
-              }\n`,
-            );
-          }
-          continue;
-        }
-        if (
-          typeNeedles.length > 0 && !typeNeedles.some((n) => text.includes(n))
-        ) continue;
-        if (!match.raw(text)) continue;
-        let event: SessionLogEvent;
-        try {
-          event = JSON.parse(text);
-        } catch {
-          continue;
-        }
-        if (types.length > 0 && !types.includes(event.type)) continue;
-        if (!match.event(event as unknown as Record<string, unknown>)) continue;
         matches++;
         bar.done();
+        const { event } = hit;
         if (json) {
-          ctx.out.write(text + "\n");
+          if (hit.long) await writeLine(logPath, hit.long, ctx.out);
+          else ctx.out.write(hit.text + "\n");
+          continue;
+        }
+        if (hit.long) {
+          ctx.out.write(
+            `${dim(`${id} #${event.seq}`)} ${
+              formatEvent(event, { out: ctx.out })
+            }\n`,
+          );
           continue;
         }
         // What matched but the line leaves out ends its first line.
