@@ -1,14 +1,21 @@
 // Internal to the CLI: the sessions of a scope as list (and stats) show them,
-// each with its state and duration, and the color a state is shown in.
+// each with its state and duration, the color a state is shown in, and the
+// table list prints.
 import { listSessions, resolveLogPath } from "../../mod.ts";
 import type { AnySessionEntry } from "../../mod.ts";
 import {
   type Context,
+  formatDuration,
   instant,
   newestFirstWithInstants,
   paint,
+  projectLabel,
+  relativeTime,
   scopeOf,
   type SessionState,
+  shortTime,
+  table,
+  visible,
   type Warnings,
 } from "./common.ts";
 import { elapsedMs, judgeEntry, newestFromTail } from "./_list_read.ts";
@@ -107,4 +114,44 @@ export function stateColor(ctx: Context, state: SessionState): string {
       ? "cyan"
       : "yellow",
   )(state);
+}
+
+/** The table `list` prints: a row a session, its state in color. */
+export function listTable(
+  sessions: ListedSession[],
+  options: { ctx: Context; global: boolean; relative: boolean },
+): string {
+  const { ctx, global, relative } = options;
+  const now = Date.now();
+  const header = [
+    "ID",
+    ...(global ? ["PROJECT"] : []),
+    "WORKFLOW",
+    "STATUS",
+    relative ? "STARTED" : "STARTED (UTC)",
+    "DURATION",
+  ];
+  const statusColumn = global ? 3 : 2;
+  const rows = sessions.map((s) => [
+    visible(s.entry.zig_session_id.slice(0, 8)),
+    ...(global ? [visible(projectLabel(s.entry))] : []),
+    visible(s.entry.workflow_name),
+    s.state,
+    visible(
+      relative
+        ? relativeTime(s.entry.started_at, now)
+        : shortTime(s.entry.started_at),
+    ),
+    formatDuration(s.durationMs ?? undefined),
+  ]);
+  const bold = paint(ctx.out, "bold");
+  const shown = [
+    header.map(bold),
+    ...rows.map((r, i) => {
+      const row = [...r];
+      row[statusColumn] = stateColor(ctx, sessions[i].state);
+      return row;
+    }),
+  ];
+  return table(shown, [header, ...rows]);
 }

@@ -1,20 +1,9 @@
 // `zig-session list`: what sessions there are.
-import {
-  formatDuration,
-  paint,
-  projectLabel,
-  relativeTime,
-  relativeTimes,
-  type SessionState,
-  shortTime,
-  table,
-  visible,
-  Warnings,
-} from "./common.ts";
+import { relativeTimes, type SessionState, Warnings } from "./common.ts";
 import { parseCount, parseSince, UsageError } from "./_args.ts";
 import { type CommandContext, defineCommand } from "./_command.ts";
 import { writeListJson } from "./_list_read.ts";
-import { listed, stateColor } from "./_listed.ts";
+import { listed, listTable } from "./_listed.ts";
 
 const STATES: SessionState[] = ["success", "failure", "running", "abandoned"];
 
@@ -134,38 +123,8 @@ function run(flags: ListFlags, ctx: CommandContext): number {
     );
     return 0;
   }
-  const relative = relativeTimes(ctx, flags);
-  const now = Date.now();
-  const header = [
-    "ID",
-    ...(global ? ["PROJECT"] : []),
-    "WORKFLOW",
-    "STATUS",
-    relative ? "STARTED" : "STARTED (UTC)",
-    "DURATION",
-  ];
-  const statusColumn = global ? 3 : 2;
-  const rows = sessions.map((s) => [
-    visible(s.entry.zig_session_id.slice(0, 8)),
-    ...(global ? [visible(projectLabel(s.entry))] : []),
-    visible(s.entry.workflow_name),
-    s.state,
-    visible(
-      relative
-        ? relativeTime(s.entry.started_at, now)
-        : shortTime(s.entry.started_at),
-    ),
-    formatDuration(s.durationMs ?? undefined),
-  ]);
-  const bold = paint(ctx.out, "bold");
-  const shown = [
-    header.map(bold),
-    ...rows.map((r, i) => {
-      const row = [...r];
-      row[statusColumn] = stateColor(ctx, sessions[i].state);
-      return row;
-    }),
-  ];
-  ctx.out.write(table(shown, [header, ...rows]));
+  ctx.out.write(
+    listTable(sessions, { ctx, global, relative: relativeTimes(ctx, flags) }),
+  );
   return 0;
 }
