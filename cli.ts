@@ -18,8 +18,11 @@ import {
   visible,
 } from "./lib/_cli/common.ts";
 import { end, record, start } from "./lib/_cli/record.ts";
-import { list, show } from "./lib/_cli/query.ts";
-import { events, listen, search } from "./lib/_cli/events.ts";
+import { list } from "./lib/_cli/list.ts";
+import { show } from "./lib/_cli/show.ts";
+import { events } from "./lib/_cli/events.ts";
+import { listen } from "./lib/_cli/listen.ts";
+import { search } from "./lib/_cli/search.ts";
 import { stats } from "./lib/_cli/stats.ts";
 import { wait } from "./lib/_cli/wait.ts";
 import { gc } from "./lib/_cli/gc.ts";
@@ -42,11 +45,12 @@ const COMMANDS: Record<string, [Command, string]> = {
   ],
   start: [start, "start a session for later steps (prints its id)"],
   end: [end, "end a session started with start"],
-  list: [list, "list sessions, newest first"],
-  show: [show, "show a session's summary and timeline"],
-  events: [events, "print a session's stored events"],
-  listen: [listen, "print a session's events live, until it ends"],
-  search: [search, "find events matching text across sessions"],
+  list: [list.main, list.summary],
+  // Shorter than its --help's first line, which is too wide for this list.
+  show: [show.main, "show a session's summary and timeline"],
+  events: [events.main, events.summary],
+  listen: [listen.main, listen.summary],
+  search: [search.main, search.summary],
   stats: [stats.main, stats.summary],
   wait: [wait.main, wait.summary],
   gc: [gc.main, gc.summary],

@@ -1,6 +1,10 @@
 // Internal to the CLI: command-line mistakes, and the values options take
-// (durations, instants).
-import { parseTimestamp } from "../../mod.ts";
+// (durations, instants, event types).
+import {
+  isKnownEventType,
+  KNOWN_EVENT_TYPES,
+  parseTimestamp,
+} from "../../mod.ts";
 
 /** A command-line mistake: exit code 2 and a hint to `--help`. */
 export class UsageError extends Error {
@@ -67,4 +71,17 @@ export function parseCount(
     );
   }
   return Number(value);
+}
+
+/** Checks the event types an option names (`--type T`): each one zig knows. */
+export function checkEventTypes(types: string[]): void {
+  for (const type of types) {
+    if (!isKnownEventType(type)) {
+      throw new UsageError(
+        `Unknown event type "${type}": expected one of ${
+          KNOWN_EVENT_TYPES.join(", ")
+        }`,
+      );
+    }
+  }
 }

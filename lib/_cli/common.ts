@@ -207,9 +207,11 @@ export function stateAfter(
  * not a terminal (a pipe, a file) always gets absolute UTC times, which stay
  * true when read later.
  */
-export function relativeTimes(ctx: Context, parsed: Parsed): boolean {
-  return ctx.out.isTerminal && parsed.values.utc !== true &&
-    parsed.values.json !== true;
+export function relativeTimes(
+  ctx: Context,
+  flags: { utc?: boolean; json?: boolean },
+): boolean {
+  return ctx.out.isTerminal && flags.utc !== true && flags.json !== true;
 }
 
 /** Entries with the instant they started, newest first. */

@@ -10,9 +10,7 @@ import {
   tally,
   tallySteps,
 } from "./_tally.ts";
-// Until phase B moves it out of the list command: the sessions of a scope
-// with their state and duration, as list shows them.
-import { listed } from "./query.ts";
+import { listed } from "./_listed.ts";
 
 /** What `stats` is asked. */
 export interface StatsFlags {

@@ -4,10 +4,15 @@ import assert from "node:assert/strict";
 import { defineCommand } from "../../lib/_cli/_command.ts";
 import { UsageError } from "../../lib/_cli/_args.ts";
 import { demo } from "../../lib/_cli/demo.ts";
+import { events } from "../../lib/_cli/events.ts";
 import { exportCommand } from "../../lib/_cli/export.ts";
 import { gc } from "../../lib/_cli/gc.ts";
+import { list } from "../../lib/_cli/list.ts";
+import { listen } from "../../lib/_cli/listen.ts";
 import { reindex } from "../../lib/_cli/reindex.ts";
+import { search } from "../../lib/_cli/search.ts";
 import { serve } from "../../lib/_cli/serve.ts";
+import { show } from "../../lib/_cli/show.ts";
 import { stats } from "../../lib/_cli/stats.ts";
 import { verify } from "../../lib/_cli/verify.ts";
 import { wait } from "../../lib/_cli/wait.ts";
@@ -23,6 +28,11 @@ const CONVERTED = [
   demo,
   exportCommand,
   serve,
+  list,
+  show,
+  events,
+  listen,
+  search,
 ];
 
 /** The options the Options section of a help text lists, by long name. */
@@ -46,8 +56,9 @@ Deno.test("every converted command's --help lists every option its parser accept
     // Each option with its help text and, for a value, its value's name.
     for (const [name, option] of Object.entries(command.options)) {
       const value = option.type === "string" ? ` ${option.value}` : "";
+      const short = option.short ? `-${option.short}, ` : "";
       const line = printed.stdout.split("\n").find((l) =>
-        l.startsWith(`  --${name}${value} `)
+        l.startsWith(`  ${short}--${name}${value} `)
       );
       assert.ok(line, `${command.name} --${name}: no help line`);
       assert.ok(

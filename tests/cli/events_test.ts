@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   KNOWN_EVENT_TYPES,
   readSessionEvents,
@@ -9,6 +10,7 @@ import {
   appendLongEvent,
   appendMessyLog,
   copyFixtureHome,
+  FIXTURE_HOME,
   lines,
   tempDir,
   testWriter,
@@ -494,4 +496,45 @@ Deno.test("events --last reads the log from its end: a few kilobytes of a large 
     fullRead(end.lines, { last: 20 }),
   );
   assert.ok(read < 256 * 1024, `read ${read} bytes`);
+});
+
+Deno.test("cli events: stored lines exactly with --json, and every filter", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const log = join(
+    FIXTURE_HOME,
+    "projects",
+    "home-ada-src-shop",
+    "logs",
+    "sessions",
+    "94dc5b48-4970-4ccd-be2d-613789b21c13.jsonl",
+  );
+  const raw = await runCli(["events", "94dc5b48", "--global", "--json"], opts);
+  assert.equal(raw.code, 0, raw.stderr);
+  assert.equal(raw.stdout, Deno.readTextFileSync(log));
+  const seqs = async (args: string[]) =>
+    (await runCli(["events", "94dc", "--global", "--json", ...args], opts))
+      .stdout
+      .trim().split("\n").filter((l) => l).map((l) => JSON.parse(l).seq);
+  assert.deepEqual(await seqs(["--type", "step_output"]), [4, 5]);
+  assert.deepEqual(
+    await seqs(["--type", "step_output", "--type", "heartbeat"]),
+    [4, 5, 10],
+  );
+  assert.deepEqual(await seqs(["--after-seq", "9"]), [10, 11, 12]);
+  assert.deepEqual(await seqs(["--before-seq", "3"]), [1, 2]);
+  assert.deepEqual(await seqs(["--last", "2"]), [11, 12]);
+  const count = await runCli([
+    "events",
+    "94dc",
+    "--global",
+    "--count",
+    "--type",
+    "step_completed",
+  ], opts);
+  assert.equal(count.stdout, "2\n");
+  const text = await runCli(["events", "94dc", "--global"], opts);
+  assert.match(text.stdout, /^\[plan\] hello\tworld/m);
+  assert.match(text.stdout, /^■ zig session ended \(Success\) in 0ms$/m);
 });

@@ -2,11 +2,14 @@ import assert from "node:assert/strict";
 import {
   ageLog,
   appendLongEvent,
+  copyFixtureHome,
   tempDir,
   testWriter,
   writeBulkLogs,
 } from "../_helpers.ts";
 import {
+  CLI,
+  CLI_FLAGS,
   cliCommand,
   cliProcess,
   controlsIn,
@@ -25,6 +28,8 @@ import {
 import { snapshot } from "./_hostile.ts";
 import { indexBytesRead } from "../../lib/_index_tail.ts";
 import { assertReferenceReads } from "../_reference.ts";
+
+const ESC = "\x1b";
 Deno.test("list --limit 0 prints no session; --limit 1 prints one", async () => {
   using tmp = tempDir();
   const w = workspace(tmp.path);
@@ -830,4 +835,96 @@ Deno.test("list --json holds neither the index nor its output: 60k sessions list
   // fit, so the cap is what the streamed list was held to.
   const full = await cliProcess(["list", "--json", ...EVERY_STATE], capped);
   assert.notEqual(full.code, 0, "the full read fit the cap: proves nothing");
+});
+
+Deno.test("cli list: newest first, filters, JSON, and abandoned sessions", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const all = await runCli(["list", "--global"], opts);
+  assert.equal(all.code, 0, all.stderr);
+  const rows = all.stdout.trim().split("\n");
+  assert.match(
+    rows[0],
+    /^ID\s+PROJECT\s+WORKFLOW\s+STATUS\s+STARTED \(UTC\)\s+DURATION$/,
+  );
+  const shop = "home-ada-src-shop";
+  assert.deepEqual(rows.slice(1).map((r) => r.split(/\s+/).slice(0, 4)), [
+    ["b5ac6738", "-", "wf-success", "success"],
+    ["da3919fc", shop, "wf-dropped", "failure"],
+    ["181f613a", shop, "wf-running", "abandoned"],
+    ["20a9856f", shop, "wf-failure", "failure"],
+    ["94dc5b48", shop, "wf-success", "success"],
+  ]);
+  assert.ok(!all.stdout.includes(ESC), "no colors when not a terminal");
+  const json = JSON.parse(
+    (await runCli([
+      "list",
+      "--global",
+      "--json",
+      "--status",
+      "failure",
+      "--limit",
+      "1",
+    ], opts)).stdout,
+  );
+  assert.equal(json.length, 1);
+  assert.equal(json[0].zig_session_id, "da3919fc-2ada-463f-ad9e-269f8a13dc8e");
+  assert.equal(json[0].state, "failure");
+  assert.equal(typeof json[0].duration_ms, "number");
+  const byWorkflow = JSON.parse(
+    (await runCli(
+      ["list", "--global", "--json", "--workflow", "wf-success"],
+      opts,
+    )).stdout,
+  );
+  assert.equal(byWorkflow.length, 2);
+  const since = JSON.parse(
+    (await runCli(
+      ["list", "--global", "--json", "--since", "2026-11-24"],
+      opts,
+    ))
+      .stdout,
+  );
+  assert.equal(since.length, 0);
+  const recent = JSON.parse(
+    (await runCli(["list", "--global", "--json", "--since", "3650d"], opts))
+      .stdout,
+  );
+  assert.equal(recent.length, 5);
+  // Outside a repository, the project is the zig home itself.
+  const local = await runCli(["list", "--json"], opts);
+  assert.deepEqual(
+    JSON.parse(local.stdout).map((s: { workflow_name: string }) =>
+      s.workflow_name
+    ),
+    ["wf-success"],
+  );
+});
+
+Deno.test("cli list: colors on a terminal, none with NO_COLOR", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const command = [Deno.execPath(), ...CLI_FLAGS, CLI, "list", "--global"].map((
+    a,
+  ) => `'${a}'`).join(" ");
+  const run = async (env: Record<string, string>) => {
+    const out = await new Deno.Command("script", {
+      args: ["-qec", command, "/dev/null"],
+      env: {
+        ZIG_HOME: home,
+        PATH: Deno.env.get("PATH") ?? "",
+        TERM: "xterm",
+        ...env,
+      },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout);
+  };
+  assert.ok((await run({})).includes(`${ESC}[32msuccess${ESC}[39m`));
+  const plain = await run({ NO_COLOR: "1" });
+  assert.match(plain, /wf-success/);
+  assert.ok(!plain.includes(ESC));
 });

@@ -5,10 +5,17 @@ import { main } from "../../cli.ts";
 import {
   copyFixtureHome,
   FIXTURE_HOME,
+  readText,
   tempDir,
   testWriter,
 } from "../_helpers.ts";
-import { controlsIn, runCli, workspace } from "./_helpers.ts";
+import {
+  cliCommand,
+  cliProcess,
+  controlsIn,
+  runCli,
+  workspace,
+} from "./_helpers.ts";
 import { FIXTURE_LINES, fixtureLog, SUCCESS_LINES } from "./_zig_lines.ts";
 import { formatTimestamp, SessionWriter } from "../../mod.ts";
 Deno.test("listen: an unknown --filter type and ID with --latest are usage errors", async () => {
@@ -237,4 +244,93 @@ Deno.test("listen: --timestamps and --filter over zig's lines; colors only where
     colored.replace(/\x1b\[\d+m/g, ""),
     printed(SUCCESS_LINES.map((l) => l === undefined ? l : visible(l))),
   );
+});
+
+Deno.test("cli listen: prints a live session's events as they come, exits at its end", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const id = (await cliProcess(["start", "--workflow", "live"], w.opts)).stdout
+    .trim();
+  const listener = cliCommand(
+    ["listen", id.slice(0, 8), "--timestamps"],
+    w.opts,
+  ).spawn();
+  const reader = listener.stdout.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let seen = await readText(reader, { marker: "▶ zig session started" });
+  const rec = await cliProcess([
+    "record",
+    "--session",
+    id,
+    "--step",
+    "talk",
+    "--quiet",
+    "--",
+    "sh",
+    "-c",
+    "echo hello live",
+  ], w.opts);
+  assert.equal(rec.code, 0, rec.stderr);
+  seen = await readText(reader, { marker: "hello live", seen });
+  await cliProcess(["end", id], w.opts);
+  seen = await readText(reader, { seen });
+  assert.equal((await listener.status).code, 0);
+  const stderr = await new Response(listener.stderr).text();
+  assert.match(
+    stderr,
+    new RegExp(`^listening to session log: \\S+/${id}\\.jsonl\n`),
+  );
+  assert.match(
+    seen,
+    /^\d{4}-\d\d-\d\dT\S+ ▶ zig session started: live \(1 tier\)$/m,
+  );
+  assert.match(seen, /^\S+ \[talk\] hello live$/m);
+  assert.match(seen, /^\S+ ■ zig session ended \(Success\) in \d+ms$/m);
+});
+
+Deno.test("cli listen: an ended session prints whole and exits; --json and --filter", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const r = await runCli([
+    "listen",
+    "20a9",
+    "--global",
+    "--json",
+    "--filter",
+    "step_failed",
+  ], opts);
+  assert.equal(r.code, 0, r.stderr);
+  const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(events.map((e) => [e.type, e.attempt]), [
+    ["step_failed", 1],
+    ["step_failed", 2],
+  ]);
+  const latest = await runCli(["listen", "--global"], opts);
+  assert.match(
+    latest.stdout,
+    /^▶ zig session started: wf-success \(2 tiers\)$/m,
+  );
+  assert.match(
+    latest.stderr,
+    /listening to session log: \S+\/b5ac6738-\S+\.jsonl/,
+  );
+});
+
+Deno.test("cli listen --active and an abandoned session", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const none = await runCli(["listen", "--active", "--global"], opts);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no session is running/);
+  const abandoned = await runCli(["listen", "181f", "--global"], opts);
+  assert.equal(abandoned.code, 1);
+  assert.ok(
+    abandoned.stdout.includes(
+      "\n  running step 'long' (zag exec, session=zag-4444)...\n",
+    ),
+    abandoned.stdout,
+  );
+  assert.match(abandoned.stderr, /was abandoned/);
 });

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sessionLogPath, SessionWriter } from "../../mod.ts";
-import { appendLongEvent, tempDir, testWriter } from "../_helpers.ts";
+import {
+  appendLongEvent,
+  copyFixtureHome,
+  tempDir,
+  testWriter,
+} from "../_helpers.ts";
 import {
   cliProcess,
   controlsIn,
@@ -275,4 +280,76 @@ Deno.test("search: long lines match as short ones do, across the windows they ar
     const r = await search(...args);
     assert.equal(r.code, 1, `${args} matched: ${r.stdout.slice(0, 200)}`);
   }
+});
+
+Deno.test("cli search: values not keys, streamed with session and seq; regex, type, JSON", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const found = await runCli(["search", '"quoted" \\', "--global"], opts);
+  assert.equal(found.code, 0, found.stderr);
+  assert.deepEqual(
+    found.stdout.trim().split("\n").map((l) =>
+      l.split(" ").slice(0, 2).join(" ")
+    ).sort(),
+    ["94dc5b48 #4", "b5ac6738 #4"],
+  );
+  const keys = await runCli(["search", "step_name", "--global"], opts);
+  assert.equal(keys.code, 1, "keys do not match");
+  assert.match(keys.stderr, /No matches/);
+  const regex = await runCli([
+    "search",
+    "^spawn failed",
+    "--regex",
+    "--global",
+    "--json",
+  ], opts);
+  assert.deepEqual(
+    regex.stdout.trim().split("\n").map((l) => JSON.parse(l).seq),
+    [4],
+  );
+  // Values hold what the line escapes: a tab, a control character, quotes, a backslash.
+  for (
+    const pattern of ["hello\tworld \\u0001", '"quoted" \\\\ back', "w.rld"]
+  ) {
+    const hit = await runCli([
+      "search",
+      pattern,
+      "--regex",
+      "--session",
+      "94dc",
+      "--global",
+      "--json",
+    ], opts);
+    assert.equal(hit.code, 0, `${pattern}: ${hit.stderr}`);
+    assert.deepEqual(
+      hit.stdout.trim().split("\n").map((l) => JSON.parse(l).seq),
+      [4],
+      pattern,
+    );
+  }
+  const typed = await runCli([
+    "search",
+    "plan",
+    "--type",
+    "tier_started",
+    "--global",
+    "--json",
+  ], opts);
+  assert.equal(typed.stdout.trim().split("\n").length, 2);
+  const caseless = await runCli([
+    "search",
+    "WARN",
+    "-i",
+    "--session",
+    "94dc",
+    "--global",
+  ], opts);
+  assert.match(caseless.stdout, /^94dc5b48 #5 \[plan\] warn: 日本語 🚀$/m);
+  const since = await runCli(
+    ["search", "hello", "--global", "--since", "1h"],
+    opts,
+  );
+  assert.equal(since.code, 1);
+  assert.equal((await runCli(["search", "(", "--regex"], opts)).code, 2);
 });

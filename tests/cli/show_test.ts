@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
-import { parseTimestamp, streamSessionEvents } from "../../mod.ts";
+import {
+  parseTimestamp,
+  SessionWriter,
+  streamSessionEvents,
+} from "../../mod.ts";
 import { SummaryBuilder } from "../../lib/_cli/format.ts";
-import { appendMessyLog, tempDir, testWriter } from "../_helpers.ts";
+import {
+  appendMessyLog,
+  copyFixtureHome,
+  tempDir,
+  testWriter,
+} from "../_helpers.ts";
 import {
   controlsIn,
   HOSTILE,
@@ -185,4 +194,75 @@ Deno.test("show: the same summary as folding every parsed event, zig's output li
     calls < log.lines.length - outputs + 300,
     `${calls} parses for ${log.lines.length} lines, ${outputs} of them zig's output lines`,
   );
+});
+
+Deno.test("cli show: summary and timeline of the reference's session; --json", async () => {
+  using tmp = tempDir();
+  const home = copyFixtureHome(tmp.path);
+  const opts = { home, cwd: tmp.path };
+  const text = await runCli(["show", "94dc", "--global"], opts);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^Session 94dc5b48-4970-4ccd-be2d-613789b21c13$/m);
+  assert.match(
+    text.stdout,
+    /workflow\s+wf-success\s+\(\/work\/flows\/success\.zwf\)/,
+  );
+  assert.match(
+    text.stdout,
+    /prompt\s+review the "auth" module\n\s+then summarize/,
+  );
+  assert.match(text.stdout, /status\s+success/);
+  assert.match(
+    text.stdout,
+    /tier 0 .* plan, lint\n\s+plan\s+completed\s+exit 0\s+1\.2s\s+1 attempt/,
+  );
+  assert.match(text.stdout, /lint\s+skipped\s+condition `x == 1` was false/);
+  const json = JSON.parse(
+    (await runCli(["show", "20a9", "--global", "--json"], opts)).stdout,
+  );
+  assert.equal(json.entry.workflow_name, "wf-failure");
+  assert.equal(json.state, "failure");
+  const build = json.summary.tiers[0].steps[0];
+  assert.deepEqual([
+    build.step_name,
+    build.status,
+    build.attempts,
+    build.exit_code,
+    build.error,
+  ], ["build", "failed", 2, 137, "killed"]);
+  const latest = JSON.parse(
+    (await runCli(["show", "--latest", "--global", "--json"], opts)).stdout,
+  );
+  assert.equal(
+    latest.entry.zig_session_id,
+    "b5ac6738-480f-4faf-8c21-2c8136fd6eec",
+  );
+});
+
+Deno.test("cli: not found and ambiguous prefixes exit 1 and name the candidates", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  for (const id of ["abc1", "abc2"]) {
+    SessionWriter.create({
+      zigHome: w.home,
+      projectRoot: w.repo,
+      workflowName: "w",
+      workflowPath: "w",
+      tierCount: 1,
+      createId: () => id,
+    }).close();
+  }
+  const ambiguous = await runCli(["show", "abc"], w.opts);
+  assert.equal(ambiguous.code, 1);
+  assert.match(
+    ambiguous.stderr,
+    /Ambiguous session prefix "abc": it matches 2 sessions: abc1, abc2/,
+  );
+  const missing = await runCli(["events", "zzz"], w.opts);
+  assert.equal(missing.code, 1);
+  assert.match(
+    missing.stderr,
+    /Session not found: no session id in any project starts with "zzz"/,
+  );
+  assert.doesNotMatch(missing.stderr + ambiguous.stderr, /\bat .*\.ts:\d+/);
 });
