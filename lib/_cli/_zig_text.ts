@@ -142,6 +142,18 @@ export function zigParseError(error: string, line: string): string {
   return `[parse error] ${error}: ${shown}`;
 }
 
+/**
+ * Writes zig's parse-error line for a line that is not an event to `err`,
+ * control characters shown visibly on a terminal.
+ */
+export function writeZigParseError(
+  err: Writer,
+  problem: { reason: string; text: string },
+): void {
+  const line = zigParseError(problem.reason, problem.text);
+  err.write((err.isTerminal ? visible(line) : line) + "\n");
+}
+
 /** zig's stderr line when `listen` starts, without its newline. */
 export function zigListening(logPath: string): string {
   return `listening to session log: ${logPath}`;

@@ -1,23 +1,15 @@
 // `zig-session listen`: a session's events as they are written.
-import { followSessionEvents, listSessions } from "../../mod.ts";
+import { followSessionEvents } from "../../mod.ts";
 import type { ProblemHandler } from "../../mod.ts";
-import {
-  type FoundSession,
-  locateLog,
-  newestFirst,
-  resolveSession,
-  scopeOf,
-  sessionState,
-  visible,
-  warn,
-} from "./common.ts";
+import { resolveSession, visible, warn } from "./common.ts";
 import { checkEventTypes, UsageError } from "./_args.ts";
 import { type CommandContext, defineCommand } from "./_command.ts";
+import { activeSession, watchAbandoned } from "./_session_watch.ts";
 import {
   eventLine,
+  writeZigParseError,
   zigEventProblem,
   zigListening,
-  zigParseError,
 } from "./_zig_text.ts";
 
 /** What `listen` is asked. */
@@ -89,11 +81,13 @@ is not an event zig could read.`,
 
 async function run(flags: ListenFlags, ctx: CommandContext): Promise<number> {
   const { types, json, timestamps } = flags;
-  const found = flags.active ? active(ctx, flags.global) : resolveSession(ctx, {
-    id: flags.id,
-    latest: flags.latest || flags.id === undefined,
-    global: flags.global,
-  });
+  const found = flags.active
+    ? activeSession(ctx, flags.global)
+    : resolveSession(ctx, {
+      id: flags.id,
+      latest: flags.latest || flags.id === undefined,
+      global: flags.global,
+    });
   if (!found) {
     ctx.err.write(
       `zig-session: no session is running in ${
@@ -104,27 +98,18 @@ async function run(flags: ListenFlags, ctx: CommandContext): Promise<number> {
   }
   const controller = new AbortController();
   let abandoned = false;
-  const watchdog = setInterval(() => {
-    if (
-      sessionState(found.entry, { logPath: found.logPath }).state ===
-        "abandoned"
-    ) {
-      abandoned = true;
-      controller.abort();
-    }
-  }, 1000);
+  const stopWatch = watchAbandoned(found, () => {
+    abandoned = true;
+    controller.abort();
+  });
   let ended = false;
   ctx.err.write(zigListening(found.logPath) + "\n");
   const warning = warn(ctx);
-  // zig's words on stderr, control characters shown visibly on a terminal.
-  const parseError = (reason: string, text: string) => {
-    const line = zigParseError(reason, text);
-    ctx.err.write((ctx.err.isTerminal ? visible(line) : line) + "\n");
-  };
   const onProblem: ProblemHandler = (problem) => {
-    // A line that does not parse.
-    if (problem.text !== undefined && problem.reason !== undefined) {
-      parseError(problem.reason, problem.text);
+    const { reason, text } = problem;
+    // A line that does not parse: zig's words on stderr.
+    if (text !== undefined && reason !== undefined) {
+      writeZigParseError(ctx.err, { reason, text });
     } else warning(problem);
   };
   try {
@@ -142,14 +127,17 @@ async function run(flags: ListenFlags, ctx: CommandContext): Promise<number> {
       }
       const problem = zigEventProblem(event);
       if (problem !== undefined) {
-        parseError(problem, JSON.stringify(event));
+        writeZigParseError(ctx.err, {
+          reason: problem,
+          text: JSON.stringify(event),
+        });
         continue;
       }
       const line = eventLine(event, { out: ctx.out, timestamps });
       if (line !== undefined) ctx.out.write(line + "\n");
     }
   } finally {
-    clearInterval(watchdog);
+    stopWatch();
   }
   if (!ended && abandoned) {
     ctx.err.write(
@@ -160,22 +148,4 @@ async function run(flags: ListenFlags, ctx: CommandContext): Promise<number> {
     return 1;
   }
   return 0;
-}
-
-/** The newest session of a scope still running, if any. */
-function active(
-  ctx: CommandContext,
-  global: boolean,
-): FoundSession | undefined {
-  const scope = scopeOf(ctx, global);
-  return newestFirst(
-    listSessions(scope.list).filter((e) =>
-      e.status !== "success" && e.status !== "failure"
-    ),
-  )
-    .map((entry) => ({ entry, logPath: locateLog(ctx, { entry, scope }) }))
-    .filter((s): s is FoundSession => s.logPath !== undefined)
-    .find((s) =>
-      sessionState(s.entry, { logPath: s.logPath }).state === "running"
-    );
 }

@@ -1,16 +1,9 @@
 // `zig-session wait`: waiting for sessions to end.
 import { followSessionEvents } from "../../mod.ts";
-import {
-  type FoundSession,
-  instant,
-  resolveSession,
-  type SessionState,
-  sessionState,
-  visible,
-  warn,
-} from "./common.ts";
+import { resolveSession, visible, warn } from "./common.ts";
 import { parseDuration, UsageError } from "./_args.ts";
 import { type CommandContext, defineCommand } from "./_command.ts";
+import { firstEnded, watchAbandoned } from "./_session_watch.ts";
 
 /** What `wait` is asked. */
 export interface WaitFlags {
@@ -92,12 +85,10 @@ async function run(flags: WaitFlags, ctx: CommandContext): Promise<number> {
     const mine = new AbortController();
     const stop = () => mine.abort();
     controller.signal.addEventListener("abort", stop);
-    const watchdog = setInterval(() => {
-      if (sessionState(s.entry, { logPath: s.logPath }).state === "abandoned") {
-        report(i, "abandoned");
-        mine.abort();
-      }
-    }, 1000);
+    const stopWatch = watchAbandoned(s, () => {
+      report(i, "abandoned");
+      mine.abort();
+    });
     try {
       for await (
         const event of followSessionEvents(s.logPath, {
@@ -108,7 +99,7 @@ async function run(flags: WaitFlags, ctx: CommandContext): Promise<number> {
         if (event.type === "zig_session_ended") report(i, event.status);
       }
     } finally {
-      clearInterval(watchdog);
+      stopWatch();
       controller.signal.removeEventListener("abort", stop);
     }
   });
@@ -125,31 +116,4 @@ async function run(flags: WaitFlags, ctx: CommandContext): Promise<number> {
     return 124;
   }
   return results.every((r) => r === "success") ? 0 : 1;
-}
-
-/**
- * Of the sessions that have already ended or been abandoned, the one that
- * ended first: the earliest end (for an abandoned one, when it was last heard
- * of), a failure before a success at the same instant.
- */
-function firstEnded(
-  sessions: FoundSession[],
-): { session: FoundSession; state: SessionState } | undefined {
-  let best:
-    | { session: FoundSession; state: SessionState; at: bigint }
-    | undefined;
-  for (const session of sessions) {
-    const { state, lastTs } = sessionState(session.entry, {
-      logPath: session.logPath,
-    });
-    if (state === "running") continue;
-    const at = instant(session.entry.ended_at ?? lastTs);
-    if (
-      !best || at < best.at ||
-      (at === best.at && best.state === "success" && state !== "success")
-    ) {
-      best = { session, state, at };
-    }
-  }
-  return best;
 }
