@@ -4,7 +4,7 @@
 import type { ProblemHandler, SessionLogEvent } from "../../mod.ts";
 import type { ScannedObject, StringVisitor } from "../_json_scan.ts";
 import { type LongLine, readChunks, scanLogLines } from "../_log_lines.ts";
-import { visible, type Writer } from "./common.ts";
+import { paint, visible, type Writer } from "./common.ts";
 import { UsageError } from "./_args.ts";
 import { formatEvent } from "./format.ts";
 
@@ -260,6 +260,31 @@ export function hiddenMatches(
 export type Hit =
   | { text: string; event: SessionLogEvent; long?: undefined }
   | { long: LongLine; event: SessionLogEvent };
+
+/**
+ * A hit's lines as `search` prints them, without the last newline: the
+ * session id prefix and seq, then the event as `events` prints it; what
+ * matched but that line leaves out ends its first line (not for a line too
+ * long to hold, whose match is not kept).
+ */
+export function hitLine(
+  hit: Hit,
+  options: { id: string; match: Matcher; out: Writer },
+): string {
+  const { id, match, out } = options;
+  const { event } = hit;
+  const dim = paint(out, "dim");
+  if (hit.long) {
+    return `${dim(`${id} #${event.seq}`)} ${formatEvent(event, { out })}`;
+  }
+  const [head, ...rest] = formatEvent(event, { out }).split("\n");
+  return [
+    `${dim(visible(`${id} #${event.seq}`))} ${head}${
+      dim(hiddenMatches(event, match))
+    }`,
+    ...rest,
+  ].join("\n");
+}
 
 /** The events of a log that match, as they are read. */
 export async function* matchingEvents(

@@ -1,28 +1,16 @@
 // `zig-session search`: events whose text matches, across session logs.
-import { listSessions, ZigError } from "../../mod.ts";
-import {
-  type FoundSession,
-  instant,
-  LogFinder,
-  newestFirst,
-  paint,
-  progress,
-  resolveSession,
-  scopeOf,
-  visible,
-  WARNING_KINDS,
-  Warnings,
-} from "./common.ts";
+import { ZigError } from "../../mod.ts";
+import { progress, WARNING_KINDS, Warnings } from "./common.ts";
 import { checkEventTypes, parseSince, UsageError } from "./_args.ts";
 import { type CommandContext, defineCommand } from "./_command.ts";
-import { formatEvent } from "./format.ts";
 import {
-  hiddenMatches,
+  hitLine,
   type Matcher,
   matcher,
   matchingEvents,
   writeLine,
 } from "./_search_match.ts";
+import { searchedSessions } from "./_search_scope.ts";
 
 /** What `search` is asked. */
 export interface SearchFlags {
@@ -97,8 +85,7 @@ field="value" (a long value cut around the match), so every hit shows.`,
 async function run(flags: SearchFlags, ctx: CommandContext): Promise<number> {
   const { match, types, json } = flags;
   const warnings = new Warnings(ctx);
-  const sessions = searched(ctx, { ...flags, warnings });
-  const dim = paint(ctx.out, "dim");
+  const sessions = searchedSessions(ctx, { ...flags, warnings });
   const onProblem = warnings.onProblem;
   const bar = progress(ctx, "searching");
   let matches = 0;
@@ -111,32 +98,12 @@ async function run(flags: SearchFlags, ctx: CommandContext): Promise<number> {
       ) {
         matches++;
         bar.done();
-        const { event } = hit;
         if (json) {
           if (hit.long) await writeLine(logPath, hit.long, ctx.out);
           else ctx.out.write(hit.text + "\n");
           continue;
         }
-        if (hit.long) {
-          ctx.out.write(
-            `${dim(`${id} #${event.seq}`)} ${
-              formatEvent(event, { out: ctx.out })
-            }\n`,
-          );
-          continue;
-        }
-        // What matched but the line leaves out ends its first line.
-        const [head, ...rest] = formatEvent(event, { out: ctx.out }).split(
-          "\n",
-        );
-        ctx.out.write(
-          [
-            `${dim(visible(`${id} #${event.seq}`))} ${head}${
-              dim(hiddenMatches(event, match))
-            }`,
-            ...rest,
-          ].join("\n") + "\n",
-        );
+        ctx.out.write(hitLine(hit, { id, match, out: ctx.out }) + "\n");
       }
     } catch (error) {
       warnings.add(
@@ -151,25 +118,4 @@ async function run(flags: SearchFlags, ctx: CommandContext): Promise<number> {
   warnings.summarize();
   if (!json && matches === 0) ctx.err.write("No matches\n");
   return matches > 0 ? 0 : 1;
-}
-
-/** The sessions searched, newest first: the one named, or those of a scope. */
-function searched(
-  ctx: CommandContext,
-  options: SearchFlags & { warnings: Warnings },
-): FoundSession[] {
-  const { global, since, warnings } = options;
-  if (options.session !== undefined) {
-    return [resolveSession(ctx, { id: options.session, global })];
-  }
-  const scope = scopeOf(ctx, global);
-  const logs = new LogFinder(scope, warnings);
-  return newestFirst(
-    listSessions({ ...scope.list, onProblem: warnings.onProblem }),
-  )
-    .filter((e) => since === undefined || instant(e.started_at) >= since)
-    .flatMap((entry) => {
-      const logPath = logs.find(entry, { exists: true });
-      return logPath === undefined ? [] : [{ entry, logPath }];
-    });
 }
