@@ -33,36 +33,90 @@ export async function* readChunks(
   path: string,
   options: ChunkOptions & { offset?: number; length?: number } = {},
 ): AsyncGenerator<Uint8Array> {
+  const action = "read the session log";
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
   } catch (error) {
-    throw fsError(error, { action: "read the session log", path });
+    throw fsError(error, { action, path });
   }
+  try {
+    if (options.offset) await file.seek(options.offset, Deno.SeekMode.Start);
+    yield* fileChunks(file, { ...options, path, action });
+  } finally {
+    file.close();
+  }
+}
+
+/** Options of {@linkcode fileChunks}. */
+export interface FileChunkOptions {
+  /** The file's path, for errors. */
+  path: string;
+  /** What was being done, for errors ("read the session log"). */
+  action: string;
+  /** Bytes read at a time. Default: 256 KiB. */
+  chunkSize?: number;
+  /** Bytes to read at most. Default: to the end. */
+  length?: number;
+  /**
+   * Checked before each chunk is handed over: when aborted, the read throws
+   * the signal's reason, or with `quiet` just ends.
+   */
+  signal?: AbortSignal;
+  /** End without an error when the signal aborts. */
+  quiet?: boolean;
+  /**
+   * Called at the end of the file: resolves true to read on from there (the
+   * file grew, or may have), false to end. Default: the end of the file ends.
+   */
+  atEnd?: () => Promise<boolean>;
+}
+
+/**
+ * The one chunked read loop: the bytes of an open file from where it stands,
+ * in chunks, the next chunk read while the caller works on this one (into a
+ * second buffer: a chunk is valid until the next one is asked for). Serves
+ * the readers (to the end) and the follower (on at the end, as it grows).
+ * The caller closes the file.
+ */
+export async function* fileChunks(
+  file: Deno.FsFile,
+  options: FileChunkOptions,
+): AsyncGenerator<Uint8Array> {
+  const { path, action, signal } = options;
+  const size = options.chunkSize ?? CHUNK;
   let pending: Promise<number | null> | undefined;
   try {
     let left = options.length ?? Infinity;
-    if (options.offset) await file.seek(options.offset, Deno.SeekMode.Start);
-    const buffers = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
+    const buffers = [new Uint8Array(size), new Uint8Array(size)];
     let turn = 0;
     const next = () => {
       const buffer = buffers[turn];
       return file.read(
-        left < CHUNK ? buffer.subarray(0, left) : buffer,
+        left < size ? buffer.subarray(0, left) : buffer,
       );
     };
     pending = left > 0 ? next() : undefined;
     while (pending !== undefined) {
-      options.signal?.throwIfAborted();
+      if (signal?.aborted) {
+        if (options.quiet) return;
+        signal.throwIfAborted();
+      }
       let n: number | null;
       try {
         n = await pending;
       } catch (error) {
         pending = undefined;
-        throw fsError(error, { action: "read the session log", path });
+        throw fsError(error, { action, path });
       }
       pending = undefined;
-      if (n === null) break;
+      if (n === null) {
+        if (options.atEnd && await options.atEnd()) {
+          pending = next();
+          continue;
+        }
+        break;
+      }
       left -= n;
       const chunk = buffers[turn].subarray(0, n);
       turn ^= 1;
@@ -72,7 +126,6 @@ export async function* readChunks(
   } finally {
     // A read still under way must end before the file closes.
     await pending?.catch(() => {});
-    file.close();
   }
 }
 

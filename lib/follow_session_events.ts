@@ -6,6 +6,7 @@
  */
 import { fsError } from "./_fs.ts";
 import { LineParser, LineSplitter } from "./_line_parser.ts";
+import { fileChunks } from "./_log_lines.ts";
 import type { SessionLogLine } from "./session_reader.ts";
 import type { ProblemHandler, SessionLogEvent } from "./types.ts";
 
@@ -35,8 +36,8 @@ export interface FollowLinesOptions extends FollowOptions {
 
 /**
  * Yields the bytes of a file as they are appended, until the consumer stops
- * or the signal aborts. The buffer is reused: consume a chunk before asking
- * for the next.
+ * or the signal aborts, through the readers' chunked read loop
+ * (`fileChunks`). A chunk is valid until the next one is asked for.
  */
 async function* followBytes(
   path: string,
@@ -58,37 +59,36 @@ async function* followBytes(
   const changes = watcher?.[Symbol.asyncIterator]();
   const awaitChange = () => changes?.next().then(() => "change" as const);
   let nextChange = awaitChange();
-  const buffer = new Uint8Array(CHUNK);
   let wake: (() => void) | undefined;
   const onAbort = () => wake?.();
   signal?.addEventListener("abort", onAbort);
+  // At the end of what is there: wait for a change, the poll, or the signal.
+  const atEnd = async () => {
+    if (signal?.aborted) return false;
+    const pollMs = watcher ? options.pollMs ?? 1000 : options.pollMs ?? 250;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waits: Promise<"poll" | "change">[] = [
+      new Promise((resolve) => {
+        wake = () => resolve("poll");
+        timer = setTimeout(wake, pollMs);
+      }),
+    ];
+    if (nextChange) waits.push(nextChange);
+    const winner = await Promise.race(waits);
+    clearTimeout(timer);
+    if (winner === "change") nextChange = awaitChange();
+    return !signal?.aborted;
+  };
   try {
-    while (!signal?.aborted) {
-      // Read everything there is now (a long log: until the signal).
-      while (!signal?.aborted) {
-        let n: number | null;
-        try {
-          n = await file.read(buffer);
-        } catch (error) {
-          throw fsError(error, { action: "follow the session log", path });
-        }
-        if (n === null) break;
-        yield buffer.subarray(0, n);
-      }
-      // Wait for a change, the poll, or the signal.
-      const pollMs = watcher ? options.pollMs ?? 1000 : options.pollMs ?? 250;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const waits: Promise<"poll" | "change">[] = [
-        new Promise((resolve) => {
-          wake = () => resolve("poll");
-          timer = setTimeout(wake, pollMs);
-        }),
-      ];
-      if (nextChange) waits.push(nextChange);
-      const winner = await Promise.race(waits);
-      clearTimeout(timer);
-      if (winner === "change") nextChange = awaitChange();
-    }
+    // Read everything there is now (a long log: until the signal), then on.
+    yield* fileChunks(file, {
+      path,
+      action: "follow the session log",
+      chunkSize: CHUNK,
+      signal,
+      quiet: true,
+      atEnd,
+    });
   } finally {
     signal?.removeEventListener("abort", onAbort);
     watcher?.close();
