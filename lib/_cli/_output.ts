@@ -1,6 +1,6 @@
 // Internal to the CLI: output people read: writers, colors, visible text,
 // warnings, tables, progress, and times and durations for people.
-import { parseTimestamp } from "../../mod.ts";
+import { parseTimestamp, ZigError } from "../../mod.ts";
 import type { AnySessionEntry, ProblemHandler } from "../../mod.ts";
 import type { Context, Writer } from "./_context.ts";
 
@@ -186,6 +186,21 @@ export class Warnings {
     if (n <= this.#shown) {
       this.#ctx.err.write(`zig-session: warning: ${visible(message)}\n`);
     }
+  }
+
+  /**
+   * Counts a session skipped because its log could not be read: gone
+   * (`not_found`) or otherwise unreadable.
+   */
+  skippedLog(logPath: string, error: unknown): void {
+    this.add(
+      error instanceof ZigError && error.kind === "not_found"
+        ? WARNING_KINDS.missingLog
+        : WARNING_KINDS.unreadable,
+      `skipped ${logPath}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
   }
 
   /** The module's problems, counted by their kind. */

@@ -1,6 +1,6 @@
 // Internal to the CLI: counting runs, failures and durations (what stats
 // tells per workflow and per step).
-import { streamSessionLines, ZigError } from "../../mod.ts";
+import { streamSessionLines } from "../../mod.ts";
 import type { SessionLogEvent } from "../../mod.ts";
 import {
   formatDuration,
@@ -8,7 +8,6 @@ import {
   paint,
   table,
   visible,
-  WARNING_KINDS,
   type Warnings,
   type Writer,
 } from "./common.ts";
@@ -107,12 +106,7 @@ export async function tallySteps(
       }
     }
   } catch (error) {
-    warnings.add(
-      error instanceof ZigError && error.kind === "not_found"
-        ? WARNING_KINDS.missingLog
-        : WARNING_KINDS.unreadable,
-      `skipped ${logPath}: ${(error as Error).message}`,
-    );
+    warnings.skippedLog(logPath, error);
   }
 }
 

@@ -1,6 +1,5 @@
 // `zig-session search`: events whose text matches, across session logs.
-import { ZigError } from "../../mod.ts";
-import { progress, WARNING_KINDS, Warnings } from "./common.ts";
+import { progress, Warnings } from "./common.ts";
 import { checkEventTypes, parseSince, UsageError } from "./_args.ts";
 import { type CommandContext, defineCommand } from "./_command.ts";
 import {
@@ -106,12 +105,7 @@ async function run(flags: SearchFlags, ctx: CommandContext): Promise<number> {
         ctx.out.write(hitLine(hit, { id, match, out: ctx.out }) + "\n");
       }
     } catch (error) {
-      warnings.add(
-        error instanceof ZigError && error.kind === "not_found"
-          ? WARNING_KINDS.missingLog
-          : WARNING_KINDS.unreadable,
-        `skipped ${logPath}: ${(error as Error).message}`,
-      );
+      warnings.skippedLog(logPath, error);
     }
   }
   bar.done();
