@@ -22,7 +22,7 @@ import { cliCommand, cliProcess, runCli, workspace } from "./_helpers.ts";
 import { join } from "node:path";
 import { assertReferenceReads } from "../_reference.ts";
 import { fillUp, mountTmpfs } from "../_tmpfs.ts";
-import { MAX_LINE_BYTES, OutputLines } from "../../lib/_cli/record.ts";
+import { MAX_LINE_BYTES, OutputLines } from "../../lib/_cli/_output_lines.ts";
 
 Deno.test("record --heartbeat 0s: usage error, and no session created", async () => {
   using tmp = tempDir();
