@@ -3,6 +3,7 @@
 import type { OutputStream, SessionWriter } from "../../mod.ts";
 import { ZigError } from "../../mod.ts";
 import { OutputLines } from "./_output_lines.ts";
+import type { Context } from "./_context.ts";
 
 /**
  * The events a `record` could not write (a full disk, a session ended by
@@ -20,6 +21,15 @@ export class Losses {
       this.count += events;
       this.first ??= error instanceof Error ? error.message : String(error);
     }
+  }
+
+  /** Says on stderr that the record is incomplete, if it is; whether it is. */
+  told(ctx: Context, sessionId: string): boolean {
+    if (this.count === 0) return false;
+    ctx.err.write(
+      `zig-session: the record of session ${sessionId} is incomplete: ${this.count} event(s) could not be written (${this.first})\n`,
+    );
+    return true;
   }
 }
 

@@ -1,7 +1,7 @@
 // `zig-session record`: running a command as one step of a session.
 import { basename } from "node:path";
 import type { SessionStatus } from "../../mod.ts";
-import { parseCount, parseDuration, UsageError } from "./_args.ts";
+import { parseCount, parseInterval, UsageError } from "./_args.ts";
 import {
   type Command,
   type CommandContext,
@@ -12,9 +12,6 @@ import { type RecordFlags, runStep, shellQuote } from "./_record_step.ts";
 import { openSession } from "./_record_session.ts";
 
 export type { RecordFlags };
-
-/** The longest delay a timer takes (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The command after `--` while the words before it are parsed. */
 let afterDashes: string[] | undefined;
@@ -96,14 +93,8 @@ session is then recorded as failure.`,
     }
     const stepName = values.step ?? basename(command[0]);
     const tier = parseCount(values.tier, "--tier");
-    const heartbeat = values.heartbeat ?? "10s";
-    const heartbeatMs = parseDuration(heartbeat, "--heartbeat");
-    // Checked before anything is created; a timer takes at most 2^31-1 ms.
-    if (!(heartbeatMs >= 1 && heartbeatMs <= MAX_TIMER_MS)) {
-      throw new UsageError(
-        `Invalid --heartbeat "${heartbeat}": expected an interval of at least 1ms and at most 24d`,
-      );
-    }
+    // Checked before anything is created.
+    const heartbeatMs = parseInterval(values.heartbeat ?? "10s", "--heartbeat");
     return {
       command,
       workflow: values.workflow,
@@ -171,12 +162,7 @@ async function run(flags: RecordFlags, ctx: CommandContext): Promise<number> {
   } finally {
     session.close(status, losses);
   }
-  if (losses.count > 0) {
-    // Said plainly, and never a success: the command ran, its record did not.
-    ctx.err.write(
-      `zig-session: the record of session ${writer.sessionId} is incomplete: ${losses.count} event(s) could not be written (${losses.first})\n`,
-    );
-    if (exitCode === 0) exitCode = 1;
-  }
+  // Said plainly, and never a success: the command ran, its record did not.
+  if (losses.told(ctx, writer.sessionId) && exitCode === 0) exitCode = 1;
   return exitCode;
 }
