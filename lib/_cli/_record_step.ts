@@ -27,7 +27,6 @@ export interface RecordFlags {
 /** What the step is: its flags (as `record` parsed them) and where it goes. */
 export interface StepOptions {
   flags: RecordFlags;
-
   /** The command line as the session records it. */
   commandLine: string;
   /** Whether the session was created for this step (its tier then starts). */
