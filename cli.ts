@@ -17,7 +17,9 @@ import {
   UsageError,
   visible,
 } from "./lib/_cli/common.ts";
-import { end, record, start } from "./lib/_cli/record.ts";
+import { record } from "./lib/_cli/record.ts";
+import { start } from "./lib/_cli/start.ts";
+import { end } from "./lib/_cli/end.ts";
 import { list } from "./lib/_cli/list.ts";
 import { show } from "./lib/_cli/show.ts";
 import { events } from "./lib/_cli/events.ts";
@@ -39,12 +41,9 @@ type Command = (
 ) => number | Promise<number>;
 
 const COMMANDS: Record<string, [Command, string]> = {
-  record: [
-    record,
-    "run a command as a step of a session, recording its output",
-  ],
-  start: [start, "start a session for later steps (prints its id)"],
-  end: [end, "end a session started with start"],
+  record: [record.main, record.summary],
+  start: [start.main, start.summary],
+  end: [end.main, end.summary],
   list: [list.main, list.summary],
   // Shorter than its --help's first line, which is too wide for this list.
   show: [show.main, "show a session's summary and timeline"],

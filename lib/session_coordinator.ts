@@ -5,6 +5,7 @@
  * @module
  */
 import { ZigError } from "./error.ts";
+import { type Heartbeat, startHeartbeat } from "./_heartbeat.ts";
 import type { SessionWriter } from "./session_writer.ts";
 import type { SessionStatus } from "./types.ts";
 
@@ -58,7 +59,7 @@ const SIGNALS: ReadonlyArray<[Deno.Signal, number]> = [
 export class SessionCoordinator implements Disposable, AsyncDisposable {
   /** The writer of the session. */
   readonly writer: SessionWriter;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #heartbeat: Heartbeat;
   #signalHandlers: Array<[Deno.Signal, () => void]> = [];
   #onExit = () => this.#endQuietly("failure");
   #finished = false;
@@ -72,18 +73,13 @@ export class SessionCoordinator implements Disposable, AsyncDisposable {
         { kind: "parse" },
       );
     }
-    const intervalSecs = Math.max(1, Math.ceil(heartbeatMs / 1000));
     // A first heartbeat at once: readers know the interval from the start,
     // not only once the first one is due.
-    if (writer.open) writer.heartbeat(intervalSecs);
-    this.#timer = setInterval(() => {
-      try {
-        if (writer.open) writer.heartbeat(intervalSecs);
-      } catch (error) {
-        console.warn(`zig-session: heartbeat failed: ${error}`);
-      }
-    }, heartbeatMs);
-    Deno.unrefTimer(this.#timer as unknown as number);
+    this.#heartbeat = startHeartbeat(writer, {
+      intervalMs: heartbeatMs,
+      onFailure: (error) =>
+        console.warn(`zig-session: heartbeat failed: ${error}`),
+    });
     if (options.handleSignals ?? true) {
       for (const [signal, number] of SIGNALS) {
         const handler = () => {
@@ -165,7 +161,7 @@ export class SessionCoordinator implements Disposable, AsyncDisposable {
   }
 
   #stop(): void {
-    clearInterval(this.#timer);
+    this.#heartbeat.stop();
     for (const [signal, handler] of this.#signalHandlers) {
       Deno.removeSignalListener(signal, handler);
     }

@@ -34,6 +34,23 @@ export function parseDuration(value: string, flag: string): number {
   return Number(m[1]) * UNITS[m[2]];
 }
 
+/** The longest delay a timer takes (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Parses an interval a timer runs at (`--heartbeat 10s`): a duration of at
+ * least 1 ms and at most the longest delay a timer takes, about 24 days.
+ */
+export function parseInterval(value: string, flag: string): number {
+  const ms = parseDuration(value, flag);
+  if (!(ms >= 1 && ms <= MAX_TIMER_MS)) {
+    throw new UsageError(
+      `Invalid ${flag} "${value}": expected an interval of at least 1ms and at most 24d`,
+    );
+  }
+  return ms;
+}
+
 /**
  * Parses `--since`: a relative duration back from now (`2h`, `7d`) or an ISO
  * date or timestamp. Returns the instant in nanoseconds since the epoch.

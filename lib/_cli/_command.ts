@@ -154,11 +154,14 @@ function usageLine(
   definition: { name: string; positionals?: string; options: OptionSpecs },
 ): string {
   const words = [`Usage: zig-session ${definition.name}`];
-  if (definition.positionals) words.push(definition.positionals);
+  // Positionals after `--` (a command and its arguments) come last.
+  const last = definition.positionals?.startsWith("--");
+  if (definition.positionals && !last) words.push(definition.positionals);
   for (const [name, option] of Object.entries(definition.options)) {
     const value = option.type === "string" ? ` ${option.value ?? "VALUE"}` : "";
     words.push(`[--${name}${value}]${option.multiple ? "..." : ""}`);
   }
+  if (definition.positionals && last) words.push(definition.positionals);
   return words.join(" ");
 }
 

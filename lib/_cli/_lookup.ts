@@ -9,6 +9,7 @@ import {
   projectDir,
   projectIndexPath,
   resolveLogPath,
+  summarizeLog,
   ZigError,
   zigHome,
 } from "../../mod.ts";
@@ -255,4 +256,10 @@ export function resolveSession(
     }
   }
   throw lastError;
+}
+
+/** The status a session's log ended with; `undefined` while it is open. */
+export function endedStatus(logPath: string): string | undefined {
+  const last = summarizeLog(logPath).last;
+  return last?.type === "zig_session_ended" ? String(last.status) : undefined;
 }

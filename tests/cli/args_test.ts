@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   parseCount,
   parseDuration,
+  parseInterval,
   parseSince,
   UsageError,
 } from "../../lib/_cli/_args.ts";
@@ -82,4 +83,24 @@ Deno.test("parseCount: non-negative integers only", () => {
       text,
     );
   }
+});
+
+Deno.test("parseInterval: 1ms up to the longest timer delay (about 24.8 days); else a usage error", () => {
+  assert.equal(parseInterval("1ms", "--heartbeat"), 1);
+  assert.equal(parseInterval("10s", "--heartbeat"), 10_000);
+  assert.equal(parseInterval("24d", "--heartbeat"), 24 * 86_400_000);
+  for (const value of ["0s", "0.5ms", "25d", "30d"]) {
+    assert.throws(
+      () => parseInterval(value, "--heartbeat"),
+      (error: unknown) =>
+        error instanceof UsageError &&
+        error.message ===
+          `Invalid --heartbeat "${value}": expected an interval of at least 1ms and at most 24d`,
+      value,
+    );
+  }
+  assert.throws(
+    () => parseInterval("often", "--heartbeat"),
+    /Invalid --heartbeat "often": expected a duration/,
+  );
 });

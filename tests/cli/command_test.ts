@@ -5,14 +5,17 @@ import { defineCommand } from "../../lib/_cli/_command.ts";
 import { UsageError } from "../../lib/_cli/_args.ts";
 import { demo } from "../../lib/_cli/demo.ts";
 import { events } from "../../lib/_cli/events.ts";
+import { end } from "../../lib/_cli/end.ts";
 import { exportCommand } from "../../lib/_cli/export.ts";
 import { gc } from "../../lib/_cli/gc.ts";
 import { list } from "../../lib/_cli/list.ts";
 import { listen } from "../../lib/_cli/listen.ts";
 import { reindex } from "../../lib/_cli/reindex.ts";
+import { record } from "../../lib/_cli/record.ts";
 import { search } from "../../lib/_cli/search.ts";
 import { serve } from "../../lib/_cli/serve.ts";
 import { show } from "../../lib/_cli/show.ts";
+import { start } from "../../lib/_cli/start.ts";
 import { stats } from "../../lib/_cli/stats.ts";
 import { verify } from "../../lib/_cli/verify.ts";
 import { wait } from "../../lib/_cli/wait.ts";
@@ -33,6 +36,9 @@ const CONVERTED = [
   events,
   listen,
   search,
+  record,
+  start,
+  end,
 ];
 
 /** The options the Options section of a help text lists, by long name. */
@@ -103,7 +109,12 @@ Deno.test("every option a converted command's help lists, its parser accepts; ot
     assert.equal(bogus.code, 2, command.name);
     assert.equal(
       bogus.stderr,
-      `zig-session: Unknown option --bogus\nRun 'zig-session ${command.name} --help' for usage\n`,
+      // record without -- also says where the command's own options go.
+      `zig-session: Unknown option --bogus${
+        command.name === "record"
+          ? "; if that option is the command's, put the command after --"
+          : ""
+      }\nRun 'zig-session ${command.name} --help' for usage\n`,
     );
   }
 });

@@ -7,6 +7,7 @@ import {
   loadGlobalIndex,
   loadProjectIndex,
   projectIndexPath,
+  readSessionEvents,
   rebuildIndex,
   summarizeLog,
 } from "../../mod.ts";
@@ -213,4 +214,61 @@ Deno.test("cli start killed at varied instants after its log appears: every sess
     } from the global one`,
   );
   await assertNothingInvisible(w);
+});
+
+// Moved from tests/cli_test.ts: real processes in parallel.
+Deno.test("cli start, record --session from parallel processes, end: one gapless session", async () => {
+  using tmp = tempDir();
+  const w = workspace(tmp.path);
+  const started = await cliProcess(
+    ["start", "--workflow", "pipeline", "--tiers", "2"],
+    w.opts,
+  );
+  assert.equal(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  assert.match(id, /^[0-9a-f-]{36}$/);
+  const steps = await Promise.all(
+    ["a", "b", "c", "d"].map((step) =>
+      cliProcess([
+        "record",
+        "--session",
+        id.slice(0, 8),
+        "--step",
+        step,
+        "--tier",
+        "1",
+        "--quiet",
+        "--",
+        "sh",
+        "-c",
+        `for i in 1 2 3 4 5 6 7 8 9 10; do echo ${step}$i; done`,
+      ], w.opts)
+    ),
+  );
+  for (const s of steps) assert.equal(s.code, 0, s.stderr);
+  const ended = await cliProcess(
+    ["end", id.slice(0, 8), "--status", "success"],
+    w.opts,
+  );
+  assert.equal(ended.code, 0, ended.stderr);
+  const events = await readSessionEvents(
+    join(w.project, "logs", "sessions", `${id}.jsonl`),
+  );
+  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+  assert.equal(events.filter((e) => e.type === "step_output").length, 40);
+  assert.equal(events.filter((e) => e.type === "step_completed").length, 4);
+  assert.equal(events.at(-1)?.type, "zig_session_ended");
+  assert.equal(
+    loadGlobalIndex(globalIndexPath(w.home)).sessions[0].status,
+    "success",
+  );
+  const again = await cliProcess(["end", id], w.opts);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /has already ended \(success\)/);
+  const late = await cliProcess(
+    ["record", "--session", id, "--", "true"],
+    w.opts,
+  );
+  assert.equal(late.code, 1);
+  assert.match(late.stderr, /has already ended/);
 });
