@@ -2,9 +2,10 @@
 import { zigHome } from "../../mod.ts";
 import { parseCount, parseSince, UsageError } from "./_args.ts";
 import { type CommandContext, defineCommand } from "./_command.ts";
-import { resolveConfig } from "../_export/config.ts";
-import { RejectedError, UnavailableError } from "../_export/delivery.ts";
+import { processConfig, TUNING } from "../_export/config.ts";
 import { runExport } from "../_export/exporter.ts";
+import { failureStatus, summaryLine } from "../_export/report.ts";
+import { abortOnSignals } from "../_export/signals.ts";
 
 /** What `export` is asked. */
 export interface ExportFlags {
@@ -118,38 +119,10 @@ receiver's message and exits 1.`,
   run,
 });
 
-function readEnv(name: string): string | undefined {
-  try {
-    const value = Deno.env.get(name);
-    return value === "" ? undefined : value;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) return undefined;
-    throw error;
-  }
-}
-
-function hostname(): string | undefined {
-  try {
-    return Deno.hostname();
-  } catch {
-    return undefined; // no --allow-sys=hostname: host.name is left out
-  }
-}
-
 async function run(flags: ExportFlags, ctx: CommandContext): Promise<number> {
-  const config = resolveConfig({
-    endpoint: flags.endpoint,
-    protocol: flags.protocol,
-    headers: flags.headers,
-  }, { env: readEnv, hostname });
+  const config = processConfig(flags);
   const { follow, dryRun } = flags;
-  const controller = new AbortController();
-  const stop = () =>
-    controller.abort(new DOMException("stopped", "AbortError"));
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, stop);
-  const warn = (message: string) =>
-    ctx.err.write(`zig-session: warning: ${message}\n`);
+  const stop = abortOnSignals();
   try {
     const summary = await runExport({
       home: zigHome({ zigHome: ctx.zigHome }),
@@ -161,45 +134,20 @@ async function run(flags: ExportFlags, ctx: CommandContext): Promise<number> {
       follow,
       dryRun,
       batchRecords: flags.batch,
-      batchBytes: 4 << 20,
-      retry: {
-        initialBackoffMs: 500,
-        maxBackoffMs: 30_000,
-        maxRetries: flags.maxRetries,
-      },
-      pollMs: 1000,
+      batchBytes: TUNING.batchBytes,
+      retry: { ...TUNING.backoff, maxRetries: flags.maxRetries },
+      pollMs: TUNING.pollMs,
       out: (line) => ctx.out.write(line + "\n"),
-      warn,
-      signal: controller.signal,
+      warn: (message) => ctx.err.write(`zig-session: warning: ${message}\n`),
+      signal: stop.signal,
     });
-    const where = config.logs.url === config.traces.url.replace(
-        /\/v1\/traces$/,
-        "/v1/logs",
-      )
-      ? config.logs.url.replace(/\/v1\/logs$/, "")
-      : `${config.logs.url} and ${config.traces.url}`;
     (dryRun ? ctx.err : ctx.out).write(
-      `${
-        dryRun ? "would export" : "exported"
-      } ${summary.logRecords} log records and ${summary.spans} spans of ${summary.sessions} sessions${
-        dryRun ? "" : ` to ${where}`
-      }${
-        summary.rejected > 0
-          ? ` (the receiver rejected ${summary.rejected})`
-          : ""
-      }\n`,
+      summaryLine(summary, { config, dryRun }),
     );
     return 0;
   } catch (error) {
-    if (error instanceof RejectedError || error instanceof UnavailableError) {
-      ctx.err.write(`zig-session: ${error.message}\n`);
-      return 1;
-    }
-    if (error instanceof DOMException && error.name === "AbortError") {
-      return 0;
-    }
-    throw error;
+    return failureStatus(error, ctx.err);
   } finally {
-    for (const s of signals) Deno.removeSignalListener(s, stop);
+    stop.dispose();
   }
 }

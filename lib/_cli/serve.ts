@@ -1,10 +1,11 @@
 // `serve`: a live web page of every session, and zig serve's session API.
-import { join } from "node:path";
 import { zigHome } from "../../mod.ts";
 import config from "../../deno.json" with { type: "json" };
 import { parseCount, UsageError } from "./_args.ts";
 import { type CommandContext, defineCommand } from "./_command.ts";
 import { startServer } from "../_serve/server.ts";
+import { announce, listenForStop, stoppedLine } from "../_serve/startup.ts";
+import { requireChosenToken, resolveToken } from "../_serve/token.ts";
 
 /** What `serve` is asked. */
 export interface ServeFlags {
@@ -71,114 +72,13 @@ keeps accepting; nothing can connect out) and its permission to run programs.`,
   run,
 });
 
-/** Where the token came from. */
-type TokenSource = "--token" | "ZIG_SERVE_TOKEN" | "serve.toml" | "generated";
-
-function envToken(): string | undefined {
-  try {
-    return Deno.env.get("ZIG_SERVE_TOKEN") || undefined;
-  } catch {
-    return undefined; // not permitted to read it: as if unset
-  }
-}
-
-/** `token = "…"` under `[server]` in serve.toml, as zig reads it. */
-export function tomlToken(text: string): string | undefined {
-  let section = "";
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.replace(/^\s+|\s+$/g, "");
-    const header = /^\[\s*([A-Za-z0-9_.-]+)\s*\]/.exec(line);
-    if (header) {
-      section = header[1];
-      continue;
-    }
-    if (section !== "server") continue;
-    const m = /^token\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)')\s*(#.*)?$/.exec(
-      line,
-    );
-    if (m) {
-      return m[1] !== undefined ? JSON.parse(`"${m[1]}"`) : m[2];
-    }
-  }
-  return undefined;
-}
-
-function resolveToken(
-  flag: string | undefined,
-  home: string,
-): { token: string; source: TokenSource } {
-  if (flag !== undefined) {
-    if (flag === "") throw new UsageError("Empty --token: give a token");
-    return { token: flag, source: "--token" };
-  }
-  const env = envToken();
-  if (env !== undefined) return { token: env, source: "ZIG_SERVE_TOKEN" };
-  let toml: string | undefined;
-  try {
-    toml = Deno.readTextFileSync(join(home, "serve.toml"));
-  } catch {
-    toml = undefined;
-  }
-  const fromToml = toml === undefined ? undefined : tomlToken(toml);
-  if (fromToml) return { token: fromToml, source: "serve.toml" };
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  const token = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-")
-    .replaceAll("/", "_");
-  return { token, source: "generated" };
-}
-
-/** Whether a host name is this machine only. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
-}
-
-/** Starts the default browser on a URL (not waited for). */
-function openBrowser(url: string): void {
-  const [cmd, ...args] = Deno.build.os === "darwin"
-    ? ["open", url]
-    : Deno.build.os === "windows"
-    ? ["cmd", "/c", "start", "", url]
-    : ["xdg-open", url];
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  child.status.catch(() => {});
-  child.unref();
-}
-
-/** Gives up what serving does not need once the listener is bound. */
-async function dropPermissions(): Promise<void> {
-  for (const name of ["net", "run"] as const) {
-    await Deno.permissions.revoke({ name });
-  }
-}
-
 async function run(flags: ServeFlags, ctx: CommandContext): Promise<number> {
   const { host, port, global } = flags;
   const home = zigHome({ zigHome: ctx.zigHome });
   const { token, source } = resolveToken(flags.token, home);
-  if (!isLoopback(host) && source === "generated") {
-    throw new UsageError(
-      `Binding ${host} serves the sessions beyond this machine: choose a token with --token, ZIG_SERVE_TOKEN or serve.toml`,
-    );
-  }
+  requireChosenToken(host, source);
   // Listened for from the start: a signal while starting stops cleanly too.
-  const stopped = Promise.withResolvers<Deno.Signal>();
-  const listeners: Array<[Deno.Signal, () => void]> = [];
-  const unlisten = () => {
-    for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
-  };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    const listener = () => stopped.resolve(signal);
-    try {
-      Deno.addSignalListener(signal, listener);
-      listeners.push([signal, listener]);
-    } catch { /* SIGTERM does not exist on Windows */ }
-  }
+  const stop = listenForStop();
   let server;
   try {
     server = await startServer({
@@ -190,7 +90,7 @@ async function run(flags: ServeFlags, ctx: CommandContext): Promise<number> {
       version: config.version,
     });
   } catch (error) {
-    unlisten();
+    stop.unlisten();
     if (error instanceof Deno.errors.AddrInUse) {
       ctx.err.write(
         `zig-session: cannot listen on ${host}:${port}: the port is in use (choose another with --port, or 0 for any free one)\n`,
@@ -199,44 +99,18 @@ async function run(flags: ServeFlags, ctx: CommandContext): Promise<number> {
     }
     throw error;
   }
-  const scope = global ? "every project's sessions" : "this project's sessions";
-  ctx.err.write(`zig-session serve: listening on ${server.url} (${scope})\n`);
-  const pageUrl = source === "generated"
-    ? `${server.url}/#token=${token}`
-    : `${server.url}/`;
-  if (source === "generated") {
-    ctx.err.write(
-      `Token: ${token} (generated; --token or ZIG_SERVE_TOKEN to choose one)\n`,
-    );
-  }
-  if (flags.open) {
-    try {
-      openBrowser(pageUrl);
-    } catch (error) {
-      ctx.err.write(
-        `zig-session: could not open a browser (${
-          (error as Error).message
-        }): open the URL below yourself\n`,
-      );
-    }
-  }
-  await dropPermissions();
-  // Last, once ready: the page can be opened now.
-  ctx.err.write(
-    source === "generated"
-      ? `Open ${pageUrl}\n`
-      : `Open ${pageUrl} and enter the token (from ${source})\n`,
-  );
+  await announce(server.url, {
+    token,
+    source,
+    global,
+    open: flags.open,
+    err: ctx.err,
+  });
   const signal = await Promise.race([
-    stopped.promise,
+    stop.stopped,
     server.finished.then(() => undefined),
   ]);
-  unlisten();
-  const closed = await server.shutdown();
-  ctx.err.write(
-    `zig-session serve: ${signal ?? "stopped"}: closed ${closed} open stream${
-      closed === 1 ? "" : "s"
-    }, stopped\n`,
-  );
+  stop.unlisten();
+  ctx.err.write(stoppedLine(signal, await server.shutdown()));
   return 0;
 }

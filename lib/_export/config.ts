@@ -178,3 +178,36 @@ export function resolveConfig(
     resource,
   };
 }
+
+/** A variable of this process's environment; unset if empty or not allowed. */
+function readEnv(name: string): string | undefined {
+  try {
+    const value = Deno.env.get(name);
+    return value === "" ? undefined : value;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) return undefined;
+    throw error;
+  }
+}
+
+function hostname(): string | undefined {
+  try {
+    return Deno.hostname();
+  } catch {
+    return undefined; // no --allow-sys=hostname: host.name is left out
+  }
+}
+
+/** Resolves the configuration from this process's environment and the flags. */
+export function processConfig(flags: ConfigFlags): ExportConfig {
+  return resolveConfig(flags, { env: readEnv, hostname });
+}
+
+/** How `export` batches, backs off and polls, where no flag says. */
+export const TUNING = {
+  /** Approximate bytes per request at most (before compression). */
+  batchBytes: 4 << 20,
+  /** Milliseconds between checks for changes when following. */
+  pollMs: 1000,
+  backoff: { initialBackoffMs: 500, maxBackoffMs: 30_000 },
+} as const;

@@ -11,7 +11,7 @@ import {
   projectIndexPath,
   SessionWriter,
 } from "../../mod.ts";
-import { tomlToken } from "../../lib/_cli/serve.ts";
+import { tomlToken } from "../../lib/_serve/token.ts";
 import { copyFixtureHome, lines, projectFile, tempDir } from "../_helpers.ts";
 import { CLI_FLAGS, runCli } from "./_helpers.ts";
 import {
