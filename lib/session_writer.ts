@@ -9,22 +9,21 @@ import { ensureDirSync, existsSync, fsError } from "./_fs.ts";
 import { assertInsideHome, isSessionId, SESSION_ID_RULE } from "./_confine.ts";
 import { normalizeKind, serializeEvent, wellFormed } from "./_event_json.ts";
 import {
-  type AnyEntry,
   clearPending,
   indexEntry,
   markPending,
-  putIndexEntry,
   scopeOf,
-  stampIndexEntry,
 } from "./_index_file.ts";
 import { firstEvent, lastEventOfFile } from "./_log_summary.ts";
-import { summarizeLog } from "./log_summary.ts";
 import { endedError, LogAppender } from "./_log_append.ts";
-import { reportProblem } from "./_problems.ts";
+import {
+  type IndexedSession,
+  putSessionEntry,
+  stampSessionEnd,
+} from "./_session_indexes.ts";
 import {
   globalIndexPath,
   projectDir,
-  projectDirOfLog,
   projectIndexPath,
   type ProjectOptions,
   sessionLogPath,
@@ -337,7 +336,10 @@ export class SessionWriter {
       status: null,
     };
     for (const path of indexes) {
-      writer.#putEntry(path, indexEntry(fields, scopeOf(path)));
+      putSessionEntry(writer.#session(), {
+        path,
+        entry: indexEntry(fields, scopeOf(path)),
+      });
     }
     return writer;
   }
@@ -798,99 +800,23 @@ export class SessionWriter {
     return seq;
   }
 
-  /**
-   * Adds the session's entry to an index. The log is the record: when the
-   * index cannot be written (a full disk), the session goes on and the
-   * failure is reported; its end puts the entry back, and `reindex` can.
-   */
-  #putEntry(path: string, entry: AnyEntry): void {
-    try {
-      putIndexEntry(path, { onProblem: this.#onProblem, entry });
-    } catch (error) {
-      this.#indexNotUpdated(path, error);
-    }
-  }
-
-  #indexNotUpdated(path: string, error: unknown): void {
-    const reason = error instanceof Error ? error.message : String(error);
-    reportProblem(this.#onProblem, {
-      kind: "index_not_updated",
-      path,
-      message:
-        `Session ${this.sessionId} is not up to date in the index ${path} (${reason}): its log ${this.logPath} is the record, zig-session reindex brings the index up to date`,
-    });
-  }
-
   /** Closes the log and stamps how the session ended into both indexes. */
   #stampEnded(status: SessionStatus, endedAt?: string): void {
     this.close();
-    endedAt ??= this.#clock();
-    const project = projectDirOfLog(this.logPath);
-    const onProblem = this.#onProblem;
-    const id = this.sessionId;
-    for (
-      const path of [projectIndexPath(project), globalIndexPath(this.zigHome)]
-    ) {
-      let result: "stamped" | "restored" | "vanished";
-      try {
-        result = stampIndexEntry(path, {
-          onProblem,
-          id,
-          endedAt,
-          status,
-          // Under the index's lock: gc deletes logs under the project's.
-          restore: () => this.#entryFromLog(path, { endedAt, status, project }),
-        });
-      } catch (error) {
-        this.#indexNotUpdated(path, error);
-        continue;
-      }
-      if (result === "stamped") continue;
-      reportProblem(
-        onProblem,
-        result === "restored"
-          ? {
-            kind: "corrupt_index",
-            path,
-            message:
-              `Session ${id} was missing from the index ${path}: added it back from its log`,
-          }
-          : {
-            kind: "vanished_log",
-            path: this.logPath,
-            message:
-              `Session ${id} ended, then its log vanished (another process such as gc removed it) before its end was stamped into ${path}: left it out of that index`,
-          },
-      );
-    }
+    stampSessionEnd(this.#session(), {
+      status,
+      endedAt: endedAt ?? this.#clock(),
+    });
   }
-  /** This session's entry in an index, from its log; none if the log is gone. */
-  #entryFromLog(
-    path: string,
-    options: { endedAt: string; status: SessionStatus; project: string },
-  ): AnyEntry | undefined {
-    let first: Record<string, unknown>;
-    try {
-      first = summarizeLog(this.logPath).first ?? {};
-    } catch (error) {
-      if (error instanceof ZigError && error.kind === "not_found") {
-        return undefined;
-      }
-      throw error;
-    }
-    const text = (key: string) =>
-      typeof first[key] === "string" ? first[key] as string : "";
-    // Built where every index entry is, so its keys are in zig's order.
-    return indexEntry({
-      id: this.sessionId,
-      workflowName: text("workflow_name"),
-      workflowPath: text("workflow_path"),
-      workspacePath: text("workspace_path") || options.project,
+
+  /** The session, as its indexes are kept. */
+  #session(): IndexedSession {
+    return {
+      sessionId: this.sessionId,
       logPath: this.logPath,
-      startedAt: text("ts"),
-      endedAt: options.endedAt,
-      status: options.status,
-    }, scopeOf(path));
+      zigHome: this.zigHome,
+      onProblem: this.#onProblem,
+    };
   }
 
   /**
