@@ -9,7 +9,7 @@ import {
   scopeOf,
   stampIndexEntry,
 } from "./_index_file.ts";
-import { summarizeLog } from "./log_summary.ts";
+import { type LogSummary, summarizeLog } from "./log_summary.ts";
 import { reportProblem } from "./_problems.ts";
 import { globalIndexPath, projectDirOfLog, projectIndexPath } from "./paths.ts";
 import type { ProblemHandler, SessionStatus } from "./types.ts";
@@ -106,25 +106,23 @@ function entryFromLog(
   path: string,
   options: { endedAt: string; status: SessionStatus; project: string },
 ): AnyEntry | undefined {
-  let first: Record<string, unknown>;
+  let summary: LogSummary;
   try {
-    first = summarizeLog(session.logPath).first ?? {};
+    summary = summarizeLog(session.logPath);
   } catch (error) {
     if (error instanceof ZigError && error.kind === "not_found") {
       return undefined;
     }
     throw error;
   }
-  const text = (key: string) =>
-    typeof first[key] === "string" ? first[key] as string : "";
   // Built where every index entry is, so its keys are in zig's order.
   return indexEntry({
     id: session.sessionId,
-    workflowName: text("workflow_name"),
-    workflowPath: text("workflow_path"),
-    workspacePath: text("workspace_path") || options.project,
+    workflowName: summary.workflowName ?? "",
+    workflowPath: summary.workflowPath ?? "",
+    workspacePath: summary.workspacePath || options.project,
     logPath: session.logPath,
-    startedAt: text("ts"),
+    startedAt: summary.startedAt ?? "",
     endedAt: options.endedAt,
     status: options.status,
   }, scopeOf(path));
