@@ -49,10 +49,19 @@ export function endedError(
   );
 }
 
-/** Appends the encoded lines of one session's events to its log. */
+/**
+ * Appends the encoded lines of one session's events to its log: what
+ * the session writer writes through. An event begins a write
+ * (`nextSeq`), adds its line (`push`, or `pushOutput` for step output as
+ * bytes) and, unless `batching`, is written at once (`commit`); `abort`
+ * drops the write being made.
+ */
 export class LogAppender {
+  /** Id of the session, for messages. */
   readonly sessionId: string;
+  /** Path of the log. */
   readonly logPath: string;
+  /** The zig home, named as the grant to add when a write is denied. */
   readonly zigHome: string;
   /** Whether events are being gathered into one write (a batch). */
   batching = false;
