@@ -1,7 +1,7 @@
 // Internal: an index entry as a log's first and last lines give it.
 import { basename } from "node:path";
 import { ZigError } from "./error.ts";
-import { summarizeLog } from "./log_summary.ts";
+import { type LogSummary, summarizeLog } from "./log_summary.ts";
 import { reportProblem } from "./_problems.ts";
 import type { AnyEntry, Scope } from "./_index_parse.ts";
 import type { ProblemHandler, SessionStatus } from "./types.ts";
@@ -25,10 +25,9 @@ function factsOf(
   log: string,
   onProblem?: ProblemHandler | false,
 ): LogFacts | undefined {
-  let first: Record<string, unknown> | undefined;
-  let last: Record<string, unknown> | undefined;
+  let summary: LogSummary;
   try {
-    ({ first, last } = summarizeLog(log));
+    summary = summarizeLog(log);
   } catch (error) {
     if (!(error instanceof ZigError && error.kind === "not_found")) throw error;
     if (onProblem !== false) {
@@ -41,19 +40,16 @@ function factsOf(
     }
     return undefined;
   }
-  if (!first || first.type !== "zig_session_started") return undefined;
-  const ended = last?.type === "zig_session_ended" &&
-    (last.status === "success" || last.status === "failure");
+  if (summary.firstType !== "zig_session_started") return undefined;
+  const { ended } = summary;
   return {
-    id: String(first.zig_session_id ?? basename(log, ".jsonl")),
-    workflow_name: String(first.workflow_name ?? ""),
-    workflow_path: String(first.workflow_path ?? ""),
-    workspace_path: typeof first.workspace_path === "string"
-      ? first.workspace_path
-      : null,
-    started_at: String(first.ts ?? ""),
-    ended_at: ended ? String(last!.ts) : null,
-    status: ended ? last!.status as SessionStatus : null,
+    id: summary.sessionId ?? basename(log, ".jsonl"),
+    workflow_name: summary.workflowName ?? "",
+    workflow_path: summary.workflowPath ?? "",
+    workspace_path: summary.workspacePath ?? null,
+    started_at: summary.startedAt ?? "",
+    ended_at: ended ? ended.ts ?? "" : null,
+    status: ended?.status ?? null,
   };
 }
 

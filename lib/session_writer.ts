@@ -9,21 +9,21 @@ import { ensureDirSync, existsSync, fsError } from "./_fs.ts";
 import { assertInsideHome, isSessionId, SESSION_ID_RULE } from "./_confine.ts";
 import { normalizeKind, serializeEvent, wellFormed } from "./_event_json.ts";
 import {
-  type AnyEntry,
   clearPending,
   indexEntry,
   markPending,
-  putIndexEntry,
   scopeOf,
-  stampIndexEntry,
 } from "./_index_file.ts";
 import { firstEvent, lastEventOfFile } from "./_log_summary.ts";
-import { summarizeLog } from "./log_summary.ts";
-import { reportProblem } from "./_problems.ts";
+import { endedError, LogAppender } from "./_log_append.ts";
+import {
+  type IndexedSession,
+  putSessionEntry,
+  stampSessionEnd,
+} from "./_session_indexes.ts";
 import {
   globalIndexPath,
   projectDir,
-  projectDirOfLog,
   projectIndexPath,
   type ProjectOptions,
   sessionLogPath,
@@ -32,11 +32,6 @@ import {
   type ZigHomeOptions,
 } from "./paths.ts";
 import { nowTimestamp, parseTimestamp } from "./timestamp.ts";
-import {
-  TIME_ORIGIN,
-  writeDigits,
-  writeTimestamp,
-} from "./_timestamp_bytes.ts";
 import type {
   OtherEventKind,
   OutputStream,
@@ -153,36 +148,6 @@ interface OutputHead {
   bytes: Uint8Array;
 }
 
-/** Whether encoded JSON string content has a byte JSON must escape. */
-function needsEscape(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i];
-    if (byte < 0x20 || byte === 0x22 || byte === 0x5c) return true;
-  }
-  return false;
-}
-
-/** Bytes of the reused write buffer; a bigger one made for a big write is let go. */
-const BUFFER_BYTES = 16 * 1024;
-const MAX_KEPT_BUFFER_BYTES = 4 * 1024 * 1024;
-/** Writes up to this many bytes go through views made once per length. */
-const MAX_VIEW_BYTES = 4096;
-const NEWLINE = new Uint8Array([0x0a]);
-const SEQ_OPEN = encoder.encode('{"seq":');
-const TS_OPEN = encoder.encode(',"ts":');
-/** `{"seq":`, the largest seq, `,"ts":`, the longest time, `"}\n`. */
-const MAX_ENVELOPE_BYTES = 7 + 16 + 6 + 35 + 3;
-
-function endedError(
-  session: { sessionId: string; logPath: string },
-  status: string,
-): ZigError {
-  return new ZigError(
-    `Cannot write to session ${session.sessionId}: it has already ended (${status}) in "${session.logPath}", and nothing is written after a session's end`,
-    { kind: "io", path: session.logPath },
-  );
-}
-
 /**
  * Appends the events of one session to its log, one JSON line per event, each
  * line in a single write call that returns only once the line is in the file:
@@ -219,30 +184,14 @@ export class SessionWriter {
   readonly logPath: string;
   /** The zig home the session is indexed in. */
   readonly zigHome: string;
-  #file: Deno.FsFile | undefined;
-  #seq = 0;
+  #log: LogAppender;
   #clock: () => string;
-  #shared: boolean;
   #onProblem: ProblemHandler | undefined;
-  #buffer = new Uint8Array(BUFFER_BYTES);
   #quotedId: string;
-  #knownSize = -1;
   #stdoutHead: OutputHead | undefined;
   #stderrHead: OutputHead | undefined;
-  #views: Uint8Array[] = [];
-  // The write being made: begun (for a shared writer: the log locked, its
-  // tail checked) at its first event, written at the end of the event or of
-  // the batch.
-  #batching = false;
   #batchTs: string | undefined;
   #batchQuotedTs: string | undefined;
-  #begun = false;
-  #lines: string[] = []; // a batch's
-  #length = 0; // bytes of a single event's line in #buffer
-  #events = 0;
-  #writingEvents = 0;
-  #pendingSeq = 0;
-  #baseSize = 0;
   /** The session's `started_at`: where its duration starts. */
   #startedAt: string | undefined;
 
@@ -258,10 +207,16 @@ export class SessionWriter {
     this.sessionId = init.sessionId;
     this.logPath = init.logPath;
     this.zigHome = init.zigHome;
-    this.#file = init.file;
     this.#clock = init.options.clock ?? nowTimestamp;
-    this.#shared = init.options.shared ?? false;
     this.#onProblem = init.options.onProblem;
+    this.#log = new LogAppender({
+      sessionId: init.sessionId,
+      logPath: init.logPath,
+      zigHome: init.zigHome,
+      file: init.file,
+      shared: init.options.shared ?? false,
+      onProblem: init.options.onProblem,
+    });
     this.#quotedId = JSON.stringify(wellFormed(init.sessionId));
   }
 
@@ -381,7 +336,10 @@ export class SessionWriter {
       status: null,
     };
     for (const path of indexes) {
-      writer.#putEntry(path, indexEntry(fields, scopeOf(path)));
+      putSessionEntry(writer.#session(), {
+        path,
+        entry: indexEntry(fields, scopeOf(path)),
+      });
     }
     return writer;
   }
@@ -456,7 +414,7 @@ export class SessionWriter {
 
   /** Whether the writer can still write (not ended or closed). */
   get open(): boolean {
-    return this.#file !== undefined;
+    return this.#log.open;
   }
 
   /**
@@ -489,7 +447,7 @@ export class SessionWriter {
    */
   emit(kind: SessionEventKind | OtherEventKind): number {
     const normalized = normalizeKind(kind);
-    const seq = this.#nextSeq();
+    const seq = this.#log.nextSeq();
     let line: string;
     try {
       line = serializeEvent(
@@ -497,12 +455,14 @@ export class SessionWriter {
         normalized,
       ) + "\n";
     } catch (error) {
-      this.#abortSingle();
+      this.#log.abortSingle();
       throw error;
     }
-    if (normalized.type !== "zig_session_ended") return this.#push(seq, line);
+    if (normalized.type !== "zig_session_ended") {
+      return this.#log.push(seq, line);
+    }
     // The end closes a batch: what it holds and the end are written at once.
-    this.#push(seq, line, true);
+    this.#log.push(seq, line, true);
     this.#stampEnded(normalized.status as SessionStatus);
     return seq;
   }
@@ -559,26 +519,27 @@ export class SessionWriter {
    * returns a promise (nothing of the batch is written).
    */
   batch<T>(fn: () => T): T {
-    if (this.#batching) return fn();
-    this.#batching = true;
+    const log = this.#log;
+    if (log.batching) return fn();
+    log.batching = true;
     let result: T;
     try {
       result = fn();
     } catch (error) {
-      this.#abort();
+      log.abort();
       throw error;
     } finally {
-      this.#batching = false;
+      log.batching = false;
       this.#batchTs = this.#batchQuotedTs = undefined;
     }
     if (result instanceof Promise) {
-      this.#abort();
+      log.abort();
       throw new ZigError(
         `Cannot write the batch of session ${this.sessionId}: its function returned a promise, and a batch's function must be synchronous; record the events after the awaits, or make one batch per synchronous part`,
         { kind: "parse", path: this.logPath },
       );
     }
-    if (this.#begun) this.#commit();
+    if (log.begun) log.commit();
     return result;
   }
 
@@ -641,89 +602,33 @@ export class SessionWriter {
         line,
       });
     }
-    const seq = this.#nextSeq();
-    if (!this.#batching && this.#clock === nowTimestamp) {
+    const log = this.#log;
+    const seq = log.nextSeq();
+    if (!log.batching && this.#clock === nowTimestamp) {
       // One event on our clock: written as bytes straight into the buffer,
       // making no string or object (no garbage to collect).
-      const start = this.#writeHead(
+      return log.pushOutput(
         seq,
         this.#outputHead(stepName, stream).bytes,
+        line,
       );
-      if (this.#copyLine(line, start)) return this.#pushed(seq);
-      // Something to escape: as JSON.stringify writes it, quotes included.
-      this.#length = start - 1;
-      return this.#push(seq, JSON.stringify(wellFormed(line)) + "}\n");
     }
     let ts: string;
     try {
       ts = this.#quotedTs();
     } catch (error) {
-      this.#abortSingle();
+      this.#log.abortSingle();
       throw error;
     }
     // Lone surrogates become U+FFFD (zig cannot read them); a check that
     // costs nothing for one-byte strings.
-    return this.#push(
+    return this.#log.push(
       seq,
       '{"seq":' + seq + ',"ts":' + ts +
         this.#outputHead(stepName, stream).text +
         JSON.stringify(wellFormed(line)) + "}\n",
     );
   }
-
-  /**
-   * Writes `{"seq":…,"ts":"…"` and `head` at the start of the buffer, the
-   * time read from our clock (its date and second formatted once a second);
-   * returns where the line goes.
-   */
-  #writeHead(seq: number, head: Uint8Array): number {
-    this.#length = 0;
-    this.#ensure(MAX_ENVELOPE_BYTES + head.length);
-    const buffer = this.#buffer;
-    buffer.set(SEQ_OPEN, 0);
-    let at = writeDigits(buffer, SEQ_OPEN.length, seq);
-    buffer.set(TS_OPEN, at);
-    at = writeTimestamp(
-      buffer,
-      at + TS_OPEN.length,
-      TIME_ORIGIN + performance.now(),
-    );
-    buffer.set(head, at);
-    return at + head.length;
-  }
-
-  /**
-   * Copies a line that needs no escape into the buffer at `at`, and ends the
-   * event there; returns false, having ended nothing, for a line that does.
-   */
-  #copyLine(line: string, at: number): boolean {
-    this.#length = at;
-    this.#ensure(line.length * 3 + 3);
-    const buffer = this.#buffer;
-    // Printable ASCII, as it is.
-    const length = line.length;
-    let i = 0;
-    for (; i < length; i++) {
-      const c = line.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) break;
-      buffer[at + i] = c;
-    }
-    at += i;
-    if (i < length) {
-      // The rest encoded, a lone surrogate as U+FFFD (zig cannot read one).
-      if (line.charCodeAt(i) <= 0x7e) return false;
-      const rest = encoder.encodeInto(line.slice(i), buffer.subarray(at))
-        .written;
-      if (needsEscape(buffer.subarray(at, at + rest))) return false;
-      at += rest;
-    }
-    buffer[at++] = 0x22; // "}\n
-    buffer[at++] = 0x7d;
-    buffer[at++] = 0x0a;
-    this.#length = at;
-    return true;
-  }
-
   /** The `,"zig_session_id":…,"line":` of a step and stream, kept. */
   #outputHead(stepName: string, stream: OutputStream): OutputHead {
     const cached = stream === "stdout" ? this.#stdoutHead : this.#stderrHead;
@@ -740,13 +645,13 @@ export class SessionWriter {
 
   /** The time of an event: the clock's, read once for a whole batch. */
   #eventTs(): string {
-    if (!this.#batching) return this.#clock();
+    if (!this.#log.batching) return this.#clock();
     return this.#batchTs ??= this.#clock();
   }
 
   /** The time of an event, as a JSON string. */
   #quotedTs(): string {
-    if (this.#batching && this.#batchQuotedTs !== undefined) {
+    if (this.#log.batching && this.#batchQuotedTs !== undefined) {
       return this.#batchQuotedTs;
     }
     const ts = this.#eventTs();
@@ -754,7 +659,7 @@ export class SessionWriter {
     const quoted = this.#clock === nowTimestamp
       ? '"' + ts + '"'
       : JSON.stringify(wellFormed(ts));
-    if (this.#batching) this.#batchQuotedTs = quoted;
+    if (this.#log.batching) this.#batchQuotedTs = quoted;
     return quoted;
   }
 
@@ -872,7 +777,7 @@ export class SessionWriter {
     const from = this.#startedAt === undefined
       ? undefined
       : parseTimestamp(this.#startedAt);
-    const seq = this.#nextSeq();
+    const seq = this.#log.nextSeq();
     let endedAt: string;
     let line: string;
     try {
@@ -886,108 +791,32 @@ export class SessionWriter {
         { ...kind, duration_ms: ms },
       ) + "\n";
     } catch (error) {
-      this.#abortSingle();
+      this.#log.abortSingle();
       throw error;
     }
     // The end closes a batch: what it holds and the end are written at once.
-    this.#push(seq, line, true);
+    this.#log.push(seq, line, true);
     this.#stampEnded(status, endedAt);
     return seq;
-  }
-
-  /**
-   * Adds the session's entry to an index. The log is the record: when the
-   * index cannot be written (a full disk), the session goes on and the
-   * failure is reported; its end puts the entry back, and `reindex` can.
-   */
-  #putEntry(path: string, entry: AnyEntry): void {
-    try {
-      putIndexEntry(path, { onProblem: this.#onProblem, entry });
-    } catch (error) {
-      this.#indexNotUpdated(path, error);
-    }
-  }
-
-  #indexNotUpdated(path: string, error: unknown): void {
-    const reason = error instanceof Error ? error.message : String(error);
-    reportProblem(this.#onProblem, {
-      kind: "index_not_updated",
-      path,
-      message:
-        `Session ${this.sessionId} is not up to date in the index ${path} (${reason}): its log ${this.logPath} is the record, zig-session reindex brings the index up to date`,
-    });
   }
 
   /** Closes the log and stamps how the session ended into both indexes. */
   #stampEnded(status: SessionStatus, endedAt?: string): void {
     this.close();
-    endedAt ??= this.#clock();
-    const project = projectDirOfLog(this.logPath);
-    const onProblem = this.#onProblem;
-    const id = this.sessionId;
-    for (
-      const path of [projectIndexPath(project), globalIndexPath(this.zigHome)]
-    ) {
-      let result: "stamped" | "restored" | "vanished";
-      try {
-        result = stampIndexEntry(path, {
-          onProblem,
-          id,
-          endedAt,
-          status,
-          // Under the index's lock: gc deletes logs under the project's.
-          restore: () => this.#entryFromLog(path, { endedAt, status, project }),
-        });
-      } catch (error) {
-        this.#indexNotUpdated(path, error);
-        continue;
-      }
-      if (result === "stamped") continue;
-      reportProblem(
-        onProblem,
-        result === "restored"
-          ? {
-            kind: "corrupt_index",
-            path,
-            message:
-              `Session ${id} was missing from the index ${path}: added it back from its log`,
-          }
-          : {
-            kind: "vanished_log",
-            path: this.logPath,
-            message:
-              `Session ${id} ended, then its log vanished (another process such as gc removed it) before its end was stamped into ${path}: left it out of that index`,
-          },
-      );
-    }
+    stampSessionEnd(this.#session(), {
+      status,
+      endedAt: endedAt ?? this.#clock(),
+    });
   }
-  /** This session's entry in an index, from its log; none if the log is gone. */
-  #entryFromLog(
-    path: string,
-    options: { endedAt: string; status: SessionStatus; project: string },
-  ): AnyEntry | undefined {
-    let first: Record<string, unknown>;
-    try {
-      first = summarizeLog(this.logPath).first ?? {};
-    } catch (error) {
-      if (error instanceof ZigError && error.kind === "not_found") {
-        return undefined;
-      }
-      throw error;
-    }
-    const text = (key: string) =>
-      typeof first[key] === "string" ? first[key] as string : "";
-    // Built where every index entry is, so its keys are in zig's order.
-    return indexEntry({
-      id: this.sessionId,
-      workflowName: text("workflow_name"),
-      workflowPath: text("workflow_path"),
-      workspacePath: text("workspace_path") || options.project,
+
+  /** The session, as its indexes are kept. */
+  #session(): IndexedSession {
+    return {
+      sessionId: this.sessionId,
       logPath: this.logPath,
-      startedAt: text("ts"),
-      endedAt: options.endedAt,
-      status: options.status,
-    }, scopeOf(path));
+      zigHome: this.zigHome,
+      onProblem: this.#onProblem,
+    };
   }
 
   /**
@@ -995,223 +824,6 @@ export class SessionWriter {
    * Inside a batch, the batch's events are written first.
    */
   close(): void {
-    try {
-      if (this.#begun) this.#commit();
-    } finally {
-      this.#file?.close();
-      this.#file = undefined;
-    }
-  }
-
-  /**
-   * The `seq` of the next event. Begins the write if none is being made: for
-   * a shared writer, locks the log and takes `seq` from it.
-   */
-  #nextSeq(): number {
-    if (!this.#begun) this.#begin();
-    return this.#pendingSeq + 1;
-  }
-
-  /** Adds an event's line (with its newline); writes unless in a batch. */
-  #push(seq: number, line: string, now = false): number {
-    if (this.#batching) {
-      this.#lines.push(line); // all encoded at once, in #commit
-    } else {
-      // After what the buffer holds: the start of the line, if it had to be
-      // escaped.
-      this.#ensure(line.length * 3);
-      this.#length += encoder.encodeInto(
-        line,
-        this.#buffer.subarray(this.#length),
-      ).written;
-    }
-    return this.#pushed(seq, now);
-  }
-
-  /** The event `seq` is ready: written now unless in a batch. */
-  #pushed(seq: number, now = false): number {
-    this.#pendingSeq = seq;
-    this.#events++;
-    if (!this.#batching || now) this.#commit();
-    return seq;
-  }
-
-  /** Room in the buffer for `bytes` more bytes after the pending ones. */
-  #ensure(bytes: number): void {
-    const needed = this.#length + bytes;
-    if (needed <= this.#buffer.length) return;
-    const bigger = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
-    bigger.set(this.#buffer.subarray(0, this.#length));
-    this.#buffer = bigger;
-    this.#views = [];
-  }
-
-  /** The first `length` bytes of the buffer: short ones made once per length. */
-  #view(length: number): Uint8Array {
-    if (length > MAX_VIEW_BYTES) return this.#buffer.subarray(0, length);
-    return this.#views[length] ??= this.#buffer.subarray(0, length);
-  }
-
-  #begin(): void {
-    const file = this.#file;
-    if (file === undefined) {
-      throw new ZigError(
-        `Cannot write to session ${this.sessionId}: its writer is closed or the session has ended`,
-        { kind: "io", path: this.logPath },
-      );
-    }
-    if (!this.#shared) {
-      this.#pendingSeq = this.#seq;
-      this.#begun = true;
-      return;
-    }
-    try {
-      file.lockSync(true);
-    } catch (error) {
-      throw fsError(error, {
-        action: "lock the session log",
-        path: this.logPath,
-      });
-    }
-    let refused: ZigError | undefined;
-    try {
-      // Unchanged since our own last write: seq follows ours, no need to look.
-      const size = this.#sizeOf(file);
-      if (size === this.#knownSize) {
-        this.#pendingSeq = this.#seq;
-        this.#baseSize = size;
-      } else {
-        let written = 0;
-        const tail = lastEventOfFile(file, this.logPath);
-        if (tail.ended !== undefined) {
-          // Nothing after the end: checked under the lock, so no end event
-          // can come between this check and the write.
-          refused = endedError(this, tail.ended);
-          throw refused;
-        }
-        if (tail.torn) {
-          this.#writingEvents = 0;
-          written += this.#write(file, NEWLINE);
-          reportProblem(this.#onProblem, {
-            kind: "torn_line",
-            path: this.logPath,
-            offset: tail.tornOffset,
-            message:
-              `The session log ${this.logPath} ended in a torn line at byte ${tail.tornOffset}: ended it with a newline so that new events stay readable`,
-          });
-        }
-        this.#pendingSeq = Math.max(this.#seq, tail.seq);
-        this.#baseSize = size + written;
-      }
-    } catch (error) {
-      file.unlockSync();
-      if (refused) this.close();
-      throw error;
-    }
-    this.#begun = true;
-  }
-
-  /** Writes the lines of the write being made, in one call, and ends it. */
-  #commit(): void {
-    const lines = this.#lines;
-    if (lines.length > 0) {
-      // A batch's lines, encoded at once.
-      const text = lines.length === 1 ? lines[0] : lines.join("");
-      lines.length = 0;
-      this.#ensure(text.length * 3);
-      this.#length += encoder.encodeInto(
-        text,
-        this.#buffer.subarray(this.#length),
-      ).written;
-    }
-    const bytes = this.#view(this.#length);
-    this.#writingEvents = this.#events;
-    this.#length = this.#events = 0;
-    this.#begun = false;
-    const file = this.#file!;
-    try {
-      const written = this.#write(file, bytes);
-      // A big buffer, made for a big write, is let go.
-      if (this.#buffer.length > MAX_KEPT_BUFFER_BYTES) {
-        this.#buffer = new Uint8Array(BUFFER_BYTES);
-        this.#views = [];
-      }
-      this.#seq = this.#pendingSeq;
-      if (this.#shared) this.#knownSize = this.#baseSize + written;
-    } finally {
-      if (this.#shared) file.unlockSync();
-    }
-  }
-
-  /** Drops the write being made, writing nothing. */
-  #abort(): void {
-    if (!this.#begun) return;
-    this.#lines.length = 0;
-    this.#length = this.#events = 0;
-    this.#begun = false;
-    if (this.#shared) this.#file?.unlockSync();
-  }
-
-  /** An event failed before it was added: drop the write if it was its own. */
-  #abortSingle(): void {
-    if (!this.#batching) this.#abort();
-  }
-
-  /**
-   * The size of the log: where its end is. One `lseek`, where `statSync`
-   * costs a `readlink` per folder of the path (Deno's permission check).
-   * Appends go to the end wherever the position is; reads seek first.
-   */
-  #sizeOf(file: Deno.FsFile): number {
-    try {
-      return file.seekSync(0, Deno.SeekMode.End);
-    } catch (error) {
-      throw fsError(error, {
-        action: "find the end of the session log",
-        path: this.logPath,
-      });
-    }
-  }
-
-  /**
-   * Writes the bytes (of #writingEvents events) whole; returns how many that
-   * is. Cuts the log back if only part of them could be written.
-   */
-  #write(file: Deno.FsFile, bytes: Uint8Array): number {
-    const events = this.#writingEvents;
-    let offset = 0;
-    try {
-      while (offset < bytes.length) {
-        offset += file.writeSync(offset === 0 ? bytes : bytes.subarray(offset));
-      }
-      return bytes.length;
-    } catch (error) {
-      const failure = fsError(error, {
-        action: "append to the session log",
-        path: this.logPath,
-        grant: this.zigHome,
-      });
-      if (offset === 0) throw failure;
-      // A short write (a full disk): remove its bytes, so that the log still
-      // ends with its last complete line. Shared writers hold the lock here.
-      let outcome: string;
-      try {
-        file.truncateSync(file.statSync().size - offset);
-        outcome = `removed the ${offset} bytes of ${
-          events > 1 ? `the batch of ${events} events` : "the event"
-        } that were written`;
-      } catch (cutError) {
-        outcome = `the ${offset} bytes of ${
-          events > 1 ? `the batch of ${events} events` : "the event"
-        } that were written could not be removed (${
-          cutError instanceof Error ? cutError.message : cutError
-        }): zig-session verify --repair moves them aside`;
-      }
-      throw new ZigError(`${failure.message}; ${outcome}`, {
-        kind: failure.kind,
-        path: this.logPath,
-        cause: error,
-      });
-    }
+    this.#log.close();
   }
 }

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { summarizeLog } from "../mod.ts";
 import { bytesRead } from "../lib/_log_summary.ts";
-import { appendLongEvent, tempDir, testWriter } from "./_helpers.ts";
+import { basename, join } from "node:path";
+import {
+  appendLongEvent,
+  FIXTURE_HOME,
+  tempDir,
+  testWriter,
+} from "./_helpers.ts";
 
 const MB = 1 << 20;
 
@@ -106,4 +112,175 @@ Deno.test("short and long lines summarize alike", () => {
       n: -0.5,
     });
   }
+});
+
+function fixtureLogs(): string[] {
+  const logs: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of Deno.readDirSync(dir)) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory) walk(path);
+      else if (entry.name.endsWith(".jsonl") && dir.endsWith("sessions")) {
+        logs.push(path);
+      }
+    }
+  };
+  walk(FIXTURE_HOME);
+  return logs.sort();
+}
+
+Deno.test("the typed fields of every fixture log say what its first and last lines say", () => {
+  const logs = fixtureLogs();
+  assert.ok(logs.length >= 4, `fixture logs: ${logs.length}`);
+  let endedLogs = 0;
+  for (const log of logs) {
+    const lines = Deno.readTextFileSync(log).split("\n").filter((l) => l);
+    const first = JSON.parse(lines[0]);
+    const last = JSON.parse(lines.at(-1)!);
+    const s = summarizeLog(log);
+    assert.equal(s.firstType, "zig_session_started", log);
+    assert.equal(s.sessionId, first.zig_session_id, log);
+    assert.equal(s.sessionId, basename(log, ".jsonl"), log);
+    assert.equal(s.workflowName, first.workflow_name, log);
+    assert.equal(s.workflowPath, first.workflow_path, log);
+    assert.equal(s.workspacePath, first.workspace_path, log);
+    assert.equal(s.startedAt, first.ts, log);
+    assert.equal(s.lastType, last.type, log);
+    assert.equal(s.lastSeq, last.seq, log);
+    assert.equal(s.lastSeq, lines.length, log);
+    assert.equal(s.lastTs, last.ts, log);
+    assert.equal(
+      s.declaredIntervalSecs,
+      last.type === "heartbeat" ? last.interval_secs : undefined,
+      log,
+    );
+    if (last.type === "zig_session_ended") {
+      endedLogs++;
+      assert.deepEqual(s.ended, {
+        status: last.status,
+        ts: last.ts,
+        durationMs: last.duration_ms,
+      }, log);
+    } else {
+      assert.equal(s.ended, undefined, log);
+    }
+    // Kept for compatibility.
+    assert.deepEqual(s.first, first, log);
+    assert.deepEqual(s.last, last, log);
+  }
+  assert.ok(endedLogs > 0 && endedLogs < logs.length, "ended and open logs");
+});
+
+Deno.test("typed fields of the fixtures' success and running sessions", () => {
+  const byName = new Map(
+    fixtureLogs().map((log) => [summarizeLog(log).workflowName, log]),
+  );
+  const success = summarizeLog(byName.get("wf-success")!);
+  assert.equal(success.sessionId, "94dc5b48-4970-4ccd-be2d-613789b21c13");
+  assert.equal(success.startedAt, "2026-11-23T22:41:46.368967612+00:00");
+  assert.equal(success.workflowPath, "/work/flows/success.zwf");
+  assert.deepEqual(success.ended, {
+    status: "success",
+    ts: "2026-11-23T22:41:46.369469048+00:00",
+    durationMs: 0,
+  });
+  const running = summarizeLog(byName.get("wf-running")!);
+  assert.equal(running.ended, undefined);
+  assert.equal(running.lastType, "step_started");
+  assert.equal(running.lastSeq, 3);
+});
+
+function summaryOf(dir: string, text: string) {
+  const path = join(dir, "damaged.jsonl");
+  Deno.writeTextFileSync(path, text);
+  return summarizeLog(path);
+}
+
+const START =
+  '{"seq":1,"ts":"2026-11-23T22:41:45+00:00","zig_session_id":"s1","type":"zig_session_started","workflow_name":"w","workflow_path":"w.zwf","workspace_path":"/p","cwd":"/","prompt":null,"tier_count":1}\n';
+
+Deno.test("typed fields of damaged logs are absent rather than wrong", () => {
+  using tmp = tempDir();
+  // Empty.
+  let s = summaryOf(tmp.path, "");
+  for (
+    const key of [
+      "firstType",
+      "sessionId",
+      "startedAt",
+      "lastType",
+      "lastSeq",
+      "lastTs",
+      "ended",
+    ] as const
+  ) assert.equal(s[key], undefined, key);
+
+  // A torn last line: the last complete line speaks.
+  s = summaryOf(
+    tmp.path,
+    START +
+      '{"seq":2,"ts":"2026-11-23T22:41:46+00:00","zig_session_id":"s1","type":"heartbeat","interval_secs":30}\n{"seq":3,"ts":"2026-11-23T22:41:4',
+  );
+  assert.equal(s.complete, false);
+  assert.equal(s.sessionId, "s1");
+  assert.equal(s.lastType, "heartbeat");
+  assert.equal(s.lastSeq, 2);
+  assert.equal(s.lastTs, "2026-11-23T22:41:46+00:00");
+  assert.equal(s.declaredIntervalSecs, 30);
+  assert.equal(s.ended, undefined);
+
+  // A first line that is not JSON: nothing from the start.
+  s = summaryOf(
+    tmp.path,
+    'garbage\n{"seq":2,"type":"zig_session_ended","status":"success","duration_ms":5,"ts":"t"}\n',
+  );
+  assert.equal(s.firstType, undefined);
+  assert.equal(s.sessionId, undefined);
+  assert.equal(s.workflowName, undefined);
+  assert.deepEqual(s.ended, { status: "success", ts: "t", durationMs: 5 });
+
+  // A first event of another kind: its id is no session's start.
+  s = summaryOf(
+    tmp.path,
+    '{"seq":1,"ts":"t","zig_session_id":"s1","type":"heartbeat","interval_secs":10}\n',
+  );
+  assert.equal(s.firstType, "heartbeat");
+  assert.equal(s.sessionId, undefined);
+  assert.equal(s.startedAt, undefined);
+  assert.equal(s.declaredIntervalSecs, 10);
+
+  // Members of the wrong type.
+  s = summaryOf(
+    tmp.path,
+    '{"seq":1,"ts":5,"zig_session_id":7,"type":"zig_session_started","workflow_name":null}\n' +
+      '{"seq":2.5,"ts":null,"type":"heartbeat","interval_secs":"10"}\n',
+  );
+  assert.equal(s.firstType, "zig_session_started");
+  assert.equal(s.sessionId, undefined);
+  assert.equal(s.startedAt, undefined);
+  assert.equal(s.workflowName, undefined);
+  assert.equal(s.lastSeq, undefined);
+  assert.equal(s.lastTs, undefined);
+  assert.equal(s.declaredIntervalSecs, undefined);
+
+  // A heartbeat declaring no usable interval.
+  s = summaryOf(
+    tmp.path,
+    START + '{"seq":2,"type":"heartbeat","interval_secs":0}\n',
+  );
+  assert.equal(s.declaredIntervalSecs, undefined);
+
+  // An end of unknown status is no end; one without ts or duration is.
+  s = summaryOf(
+    tmp.path,
+    START +
+      '{"seq":2,"ts":"t","type":"zig_session_ended","status":"cancelled"}\n',
+  );
+  assert.equal(s.lastType, "zig_session_ended");
+  assert.equal(s.ended, undefined);
+  s = summaryOf(
+    tmp.path,
+    START + '{"seq":2,"type":"zig_session_ended","status":"failure"}\n',
+  );
+  assert.deepEqual(s.ended, { status: "failure", ts: null, durationMs: null });
 });

@@ -92,7 +92,7 @@ function run(flags: GcFlags, ctx: CommandContext): number {
         const summary = summarizeLog(logPath);
         // The index says ended; the log must agree, or the session may be
         // open.
-        if (summary.last?.type !== "zig_session_ended") return;
+        if (summary.lastType !== "zig_session_ended") return;
         size = summary.size;
       } catch (error) {
         if (!(error instanceof ZigError && error.kind === "not_found")) {
