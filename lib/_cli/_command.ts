@@ -7,6 +7,7 @@ import {
   type Context,
   parseCommand,
 } from "./common.ts";
+import { UsageError } from "./_args.ts";
 
 /** One option: how it parses, and what its help says. */
 export interface OptionSpec {
@@ -52,8 +53,17 @@ export interface CommandDefinition<O extends OptionSpecs, F> {
   details?: string;
   /** The options, each with its help. */
   options: O;
-  /** Typed flags from what was parsed; throws a `UsageError` on bad values. */
-  flags(values: OptionValues<O>, positionals: string[]): F;
+  /**
+   * For a command that runs another: what follows `--` is that command line,
+   * never options (`flags` gets it as `rest`); without `--`, an unknown
+   * option's error ends with `hint`.
+   */
+  dashes?: { hint: string };
+  /**
+   * Typed flags from what was parsed (`rest`: what followed `--`, for a
+   * command with `dashes`); throws a `UsageError` on bad values.
+   */
+  flags(values: OptionValues<O>, positionals: string[], rest?: string[]): F;
   /** Runs the command with its flags; returns the exit code. */
   run(flags: F, ctx: CommandContext): number | Promise<number>;
 }
@@ -124,7 +134,22 @@ export function defineCommand<O extends OptionSpecs, F>(
       ].join("\n") + "\n";
     },
     parse(argv, ctx) {
-      const parsed = parseCommand(parser, { argv, ctx });
+      const dashes = definition.dashes ? argv.indexOf("--") : -1;
+      let parsed;
+      try {
+        parsed = parseCommand(parser, {
+          argv: dashes < 0 ? argv : argv.slice(0, dashes),
+          ctx,
+        });
+      } catch (error) {
+        if (
+          definition.dashes && dashes < 0 && error instanceof UsageError &&
+          error.message.startsWith("Unknown option")
+        ) {
+          throw new UsageError(`${error.message}; ${definition.dashes.hint}`);
+        }
+        throw error;
+      }
       if (!parsed) return undefined;
       const values: Record<string, string | boolean | string[] | undefined> =
         {};
@@ -138,7 +163,11 @@ export function defineCommand<O extends OptionSpecs, F>(
           ? value
           : undefined;
       }
-      return definition.flags(values as OptionValues<O>, parsed.positionals);
+      return definition.flags(
+        values as OptionValues<O>,
+        parsed.positionals,
+        dashes < 0 ? undefined : argv.slice(dashes + 1),
+      );
     },
     run: (flags, ctx) => definition.run(flags, ctx),
     async main(argv, ctx) {

@@ -2,22 +2,19 @@
 import { basename } from "node:path";
 import type { SessionStatus } from "../../mod.ts";
 import { parseCount, parseInterval, UsageError } from "./_args.ts";
-import {
-  type Command,
-  type CommandContext,
-  defineCommand,
-} from "./_command.ts";
+import { type CommandContext, defineCommand } from "./_command.ts";
 import { Losses } from "./_step_output.ts";
 import { type RecordFlags, runStep, shellQuote } from "./_record_step.ts";
 import { openSession } from "./_record_session.ts";
 
 export type { RecordFlags };
 
-/** The command after `--` while the words before it are parsed. */
-let afterDashes: string[] | undefined;
-
-const declared = defineCommand({
+/** `zig-session record`: what follows `--` is the command, never options. */
+export const record = defineCommand({
   name: "record",
+  dashes: {
+    hint: "if that option is the command's, put the command after --",
+  },
   summary: "run a command as one step of a session and record its output",
   positionals: "-- CMD [ARGS...]",
   details: `Options go before --: zig-session record [options] -- CMD [ARGS...]
@@ -79,14 +76,14 @@ session is then recorded as failure.`,
       help: "do not pass CMD's output through",
     },
   },
-  flags(values, positionals): RecordFlags {
-    const command = afterDashes ?? positionals;
+  flags(values, positionals, rest): RecordFlags {
+    const command = rest ?? positionals;
     if (command.length === 0) {
       throw new UsageError(
         "Missing the command to record: zig-session record [options] -- CMD [ARGS...]",
       );
     }
-    if (afterDashes && positionals.length > 0) {
+    if (rest && positionals.length > 0) {
       throw new UsageError(
         `Unexpected argument "${positionals[0]}" before "--"`,
       );
@@ -109,39 +106,6 @@ session is then recorded as failure.`,
   },
   run,
 });
-
-/** `zig-session record`: what follows `--` is the command, never options. */
-export const record: Command<RecordFlags> = {
-  ...declared,
-  parse(argv, ctx) {
-    const dashes = argv.indexOf("--");
-    if (dashes < 0) {
-      try {
-        return declared.parse(argv, ctx);
-      } catch (error) {
-        if (
-          error instanceof UsageError &&
-          error.message.startsWith("Unknown option")
-        ) {
-          throw new UsageError(
-            `${error.message}; if that option is the command's, put the command after --`,
-          );
-        }
-        throw error;
-      }
-    }
-    afterDashes = argv.slice(dashes + 1);
-    try {
-      return declared.parse(argv.slice(0, dashes), ctx);
-    } finally {
-      afterDashes = undefined;
-    }
-  },
-  async main(argv, ctx) {
-    const flags = record.parse(argv, ctx);
-    return flags === undefined ? 0 : await run(flags, ctx);
-  },
-};
 
 async function run(flags: RecordFlags, ctx: CommandContext): Promise<number> {
   const commandLine = flags.command.map(shellQuote).join(" ");
