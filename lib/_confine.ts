@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve, sep } from "node:path";
 import { ZigError } from "./error.ts";
 import { fsError } from "./_fs.ts";
 import {
+  isGlobalIndexPath,
   projectDirOfIndex,
   projectsDir,
   sessionLogPath,
@@ -36,7 +37,7 @@ export function isSessionId(id: unknown): id is string {
  */
 export function homeOfIndex(indexPath: string): string {
   const path = resolve(indexPath);
-  if (basename(path) === "sessions_index.json") return dirname(path);
+  if (isGlobalIndexPath(path)) return dirname(path);
   return zigHomeOfProjectDir(projectDirOfIndex(path));
 }
 
@@ -148,7 +149,7 @@ export function layoutOf(
   const home = resolve(where.home);
   if (
     where.indexPath !== undefined &&
-    basename(where.indexPath) !== "sessions_index.json"
+    !isGlobalIndexPath(where.indexPath)
   ) {
     return {
       home,

@@ -2,6 +2,7 @@
 // would read them.
 import { basename } from "node:path";
 import { ZigError } from "./error.ts";
+import { isGlobalIndexPath } from "./paths.ts";
 import { fsError, readRangeSync } from "./_fs.ts";
 import { isOurWrite } from "./_index_cache.ts";
 import type {
@@ -52,7 +53,7 @@ const DEFAULTED: Record<Scope, readonly string[]> = {
 };
 
 export function scopeOf(path: string): Scope {
-  return basename(path) === "sessions_index.json" ? "global" : "project";
+  return isGlobalIndexPath(path) ? "global" : "project";
 }
 
 function invalidReason(value: unknown, scope: Scope): string | undefined {

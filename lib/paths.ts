@@ -254,6 +254,26 @@ export function globalIndexPath(zigHomePath: string): string {
 }
 
 /**
+ * Whether a path names a global index (`sessions_index.json`) rather than a
+ * project index (`logs/index.json`), by the layout's file names.
+ *
+ * @example Usage
+ * ```ts
+ * import { isGlobalIndexPath } from "./paths.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isGlobalIndexPath("/h/.zig/sessions_index.json"), true);
+ * assert.equal(isGlobalIndexPath("/h/.zig/logs/index.json"), false);
+ * ```
+ *
+ * @param path An index's path.
+ * @returns `true` for the global index's file name.
+ */
+export function isGlobalIndexPath(path: string): boolean {
+  return basename(path) === basename(globalIndexPath("/"));
+}
+
+/**
  * The path of a session's log.
  *
  * @example Usage

@@ -1,7 +1,11 @@
 // The indexes of a zig home, and whether a project may be touched: what
 // reindex and verify share.
-import { dirname, join } from "node:path";
-import { projectIndexPath } from "../../mod.ts";
+import { join } from "node:path";
+import {
+  projectIndexPath,
+  projectsDir,
+  sessionsDirOfIndex,
+} from "../../mod.ts";
 // Internal to the package: confinement to the zig home.
 import { escapeOf } from "../_confine.ts";
 
@@ -9,9 +13,9 @@ import { escapeOf } from "../_confine.ts";
 export function allProjectIndexes(home: string): string[] {
   const found: string[] = [projectIndexPath(home)];
   try {
-    for (const item of Deno.readDirSync(join(home, "projects"))) {
+    for (const item of Deno.readDirSync(projectsDir(home))) {
       if (item.isDirectory) {
-        found.push(projectIndexPath(join(home, "projects", item.name)));
+        found.push(projectIndexPath(join(projectsDir(home), item.name)));
       }
     }
   } catch (error) {
@@ -19,7 +23,7 @@ export function allProjectIndexes(home: string): string[] {
   }
   return found.filter((path) => {
     try {
-      Deno.statSync(join(dirname(path), "sessions"));
+      Deno.statSync(sessionsDirOfIndex(path));
       return true;
     } catch {
       return false;
@@ -36,7 +40,7 @@ export function outsideHome(
   indexPath: string,
   home: string,
 ): string | undefined {
-  for (const path of [join(dirname(indexPath), "sessions"), indexPath]) {
+  for (const path of [sessionsDirOfIndex(indexPath), indexPath]) {
     const escape = escapeOf(path, home);
     if (escape !== undefined) {
       return `"${path}" resolves to "${escape}", outside the zig home "${home}" (a symbolic link leads out of it): not read, not repaired`;

@@ -2,7 +2,7 @@
 // sends them in bounded batches and records what was acknowledged; with
 // `follow`, keeps doing so as logs grow and new sessions appear.
 import { basename, join } from "node:path";
-import { projectDir, ZigError } from "../../mod.ts";
+import { projectDir, projectsDir, sessionsDir, ZigError } from "../../mod.ts";
 import { instant, stateAfter } from "../_cli/common.ts";
 import {
   type Checkpoint,
@@ -231,12 +231,12 @@ class Exporter {
     const dirs: Array<{ dir: string; project?: string }> = [];
     const everywhere = o.global || o.sessions.length > 0;
     if (everywhere) {
-      dirs.push({ dir: join(o.home, "logs", "sessions") });
-      const projects = join(o.home, "projects");
+      dirs.push({ dir: sessionsDir(o.home) });
+      const projects = projectsDir(o.home);
       for (const entry of this.#readDir(projects)) {
         if (entry.isDirectory) {
           dirs.push({
-            dir: join(projects, entry.name, "logs", "sessions"),
+            dir: sessionsDir(join(projects, entry.name)),
             project: entry.name,
           });
         }
@@ -244,7 +244,7 @@ class Exporter {
     } else {
       const dir = projectDir({ zigHome: o.home, cwd: o.cwd });
       dirs.push({
-        dir: join(dir, "logs", "sessions"),
+        dir: sessionsDir(dir),
         project: dir === o.home ? undefined : basename(dir),
       });
     }
