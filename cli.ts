@@ -1,6 +1,7 @@
 /**
  * The `zig-session` command line: records any command as a session and
- * queries sessions. Built on the public module (`mod.ts`) only.
+ * queries sessions, serves a live page and exports to OpenTelemetry. Built on
+ * the module (`mod.ts`) and a few of its internals.
  *
  * ```sh
  * zig-session record --workflow build -- make test

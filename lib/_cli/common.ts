@@ -1,6 +1,6 @@
 // Internal to the CLI: parsing a command's arguments, and what several
-// commands share. The CLI is built on the public module only (../../mod.ts),
-// plus the internal confinement checks (../_confine.ts). The shared pieces by
+// commands share. The CLI is built on the module (../../mod.ts), plus a few
+// internals (confinement, the heartbeat, the raw readers). The shared pieces by
 // concern are in `_`-files (context, output, lookup, args), re-exported here
 // for the commands that still import them from here.
 import { parseArgs, type ParseArgsConfig } from "node:util";
