@@ -2,6 +2,7 @@
 import { zigHome } from "../../mod.ts";
 import { parseCount, parseSince, UsageError } from "./_args.ts";
 import { type CommandContext, defineCommand } from "./_command.ts";
+import { SINCE_OPTION } from "./_options.ts";
 import { processConfig, TUNING } from "../_export/config.ts";
 import { runExport } from "../_export/exporter.ts";
 import { failureStatus, summaryLine } from "../_export/report.ts";
@@ -67,11 +68,7 @@ receiver's message and exits 1.`,
       type: "boolean",
       help: "every project's sessions (else this project's)",
     },
-    since: {
-      type: "string",
-      value: "D",
-      help: "only sessions started since D (date, timestamp, or 2h, 7d)",
-    },
+    since: SINCE_OPTION,
     session: {
       type: "string",
       value: "ID",

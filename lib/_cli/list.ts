@@ -2,6 +2,7 @@
 import { relativeTimes, type SessionState, Warnings } from "./common.ts";
 import { parseCount, parseSince, UsageError } from "./_args.ts";
 import { type CommandContext, defineCommand } from "./_command.ts";
+import { SINCE_OPTION, WORKFLOWS_OPTION } from "./_options.ts";
 import { writeListJson } from "./_list_read.ts";
 import { listed, listTable } from "./_listed.ts";
 
@@ -38,18 +39,8 @@ project's folder under the zig home (its repository's path, / written -).`,
       value: "S",
       help: "only sessions in this state",
     },
-    workflow: {
-      type: "string",
-      multiple: true,
-      value: "W",
-      help: "only this workflow",
-    },
-    since: {
-      type: "string",
-      value: "D",
-      help:
-        "started since a date (2026-11-20), a timestamp, or a duration\nback from now (2h, 7d)",
-    },
+    workflow: WORKFLOWS_OPTION,
+    since: SINCE_OPTION,
     limit: { type: "string", value: "N", help: "at most N sessions" },
     global: {
       type: "boolean",

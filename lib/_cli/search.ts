@@ -2,6 +2,7 @@
 import { progress, Warnings } from "./common.ts";
 import { checkEventTypes, parseSince, UsageError } from "./_args.ts";
 import { type CommandContext, defineCommand } from "./_command.ts";
+import { SINCE_OPTION } from "./_options.ts";
 import {
   hitLine,
   type Matcher,
@@ -49,11 +50,7 @@ field="value" (a long value cut around the match), so every hit shows.`,
       help: "only events of this type",
     },
     session: { type: "string", value: "ID", help: "only this session" },
-    since: {
-      type: "string",
-      value: "D",
-      help: "only sessions started since D (date, timestamp, or 2h, 7d)",
-    },
+    since: SINCE_OPTION,
     global: { type: "boolean", help: "every project's sessions" },
     json: {
       type: "boolean",

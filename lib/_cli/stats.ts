@@ -2,6 +2,7 @@
 import { LogFinder, progress, scopeOf, Warnings } from "./common.ts";
 import { parseSince } from "./_args.ts";
 import { type CommandContext, defineCommand } from "./_command.ts";
+import { SINCE_OPTION, WORKFLOWS_OPTION } from "./_options.ts";
 import {
   figures,
   figuresTable,
@@ -35,18 +36,8 @@ list and show. Running sessions are left out of durations and failure rates.
 Sessions whose logs are gone count in the workflows, not in the steps; a few
 are named, then how many there were and what fixes it.`,
   options: {
-    workflow: {
-      type: "string",
-      multiple: true,
-      value: "W",
-      help: "only this workflow",
-    },
-    since: {
-      type: "string",
-      value: "D",
-      help:
-        "started since a date (2026-11-20), a timestamp, or a duration\nback from now (2h, 7d)",
-    },
+    workflow: WORKFLOWS_OPTION,
+    since: SINCE_OPTION,
     global: {
       type: "boolean",
       help: "every project's sessions, not just this project's",
