@@ -11,6 +11,7 @@
 // ours. Memory is the peak resident set size (GNU time's %M).
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeIndexes as makeIndexesIn } from "./_data.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(root, "cli.ts");
@@ -175,44 +176,9 @@ function makeSession(
   return id;
 }
 
-/** Writes both indexes with `count` ended sessions, as zig pretty-prints them. */
+/** Writes both indexes of `at`'s zig home with `count` ended sessions. */
 function makeIndexes(at: { home: string; repo: string }, count: number): void {
-  const project = join(at.home, ".zig", "projects", sanitized(at.repo));
-  Deno.mkdirSync(join(project, "logs", "sessions"), { recursive: true });
-  const sessions = [];
-  const global = [];
-  for (let i = 0; i < count; i++) {
-    const id = crypto.randomUUID();
-    const started = new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString()
-      .replace("Z", "+00:00");
-    const log = join(project, "logs", "sessions", `${id}.jsonl`);
-    const base = { zig_session_id: id, workflow_name: `wf${i % 7}` };
-    sessions.push({
-      ...base,
-      workflow_path: "/w.zwf",
-      log_path: log,
-      started_at: started,
-      ended_at: started,
-      status: "success",
-      workspace_path: project,
-    });
-    global.push({
-      ...base,
-      project,
-      log_path: log,
-      started_at: started,
-      ended_at: started,
-      status: "success",
-    });
-  }
-  Deno.writeTextFileSync(
-    join(project, "logs", "index.json"),
-    JSON.stringify({ sessions }, null, 2),
-  );
-  Deno.writeTextFileSync(
-    join(at.home, ".zig", "sessions_index.json"),
-    JSON.stringify({ sessions: global }, null, 2),
-  );
+  makeIndexesIn(join(at.home, ".zig"), { count, projectRoot: at.repo });
 }
 
 interface Pair {
@@ -317,6 +283,40 @@ function cliRow(
   };
 }
 
+/** 200k step_output events of 100 B, one a call or `batch` a batch. */
+function append(options: { batch?: number; limit: number }): Row {
+  const { batch, limit } = options;
+  return {
+    name: batch === undefined
+      ? "append 200k step_output of 100 B through stepOutput (cold)"
+      : `append 200k step_output of 100 B through batch(), ${batch} a batch (cold)`,
+    unit: "µs/event",
+    target: `≤ ${limit}×`,
+    limit,
+    pair() {
+      const a = place();
+      const r = run(ref, ["append", "200000", "100"], {
+        env: a.env,
+        cwd: a.repo,
+      });
+      const b = place();
+      const o = deno([
+        ...RUN,
+        join(root, "bench/cold/append.ts"),
+        "200000",
+        "100",
+        ...(batch === undefined ? [] : [String(batch)]),
+      ], { env: b.env, cwd: b.repo });
+      Deno.removeSync(a.home, { recursive: true });
+      Deno.removeSync(b.home, { recursive: true });
+      return {
+        ref: JSON.parse(r.stdout).ns_per_event / 1000,
+        ours: JSON.parse(o.stdout).ns_per_event / 1000,
+      };
+    },
+  };
+}
+
 function startEnd(count: number, limit: number, target: string): Row {
   return {
     name: `session start + end, ${
@@ -376,66 +376,8 @@ const ROWS: Row[] = [
       return { ref: r.wallMs, ours: o.wallMs };
     },
   },
-  {
-    name: "append 200k step_output of 100 B through stepOutput (cold)",
-    unit: "µs/event",
-    target: "≤ 0.75×",
-    limit: 0.75,
-    pair() {
-      const a = place();
-      const r = run(ref, ["append", "200000", "100"], {
-        env: a.env,
-        cwd: a.repo,
-      });
-      const b = place();
-      const o = deno([
-        ...RUN,
-        join(root, "bench/cold/append.ts"),
-        "200000",
-        "100",
-      ], {
-        env: b.env,
-        cwd: b.repo,
-      });
-      Deno.removeSync(a.home, { recursive: true });
-      Deno.removeSync(b.home, { recursive: true });
-      return {
-        ref: JSON.parse(r.stdout).ns_per_event / 1000,
-        ours: JSON.parse(o.stdout).ns_per_event / 1000,
-      };
-    },
-  },
-  {
-    name:
-      "append 200k step_output of 100 B through batch(), 1000 a batch (cold)",
-    unit: "µs/event",
-    target: "≤ 0.5×",
-    limit: 0.5,
-    pair() {
-      const a = place();
-      const r = run(ref, ["append", "200000", "100"], {
-        env: a.env,
-        cwd: a.repo,
-      });
-      const b = place();
-      const o = deno([
-        ...RUN,
-        join(root, "bench/cold/append.ts"),
-        "200000",
-        "100",
-        "1000",
-      ], {
-        env: b.env,
-        cwd: b.repo,
-      });
-      Deno.removeSync(a.home, { recursive: true });
-      Deno.removeSync(b.home, { recursive: true });
-      return {
-        ref: JSON.parse(r.stdout).ns_per_event / 1000,
-        ours: JSON.parse(o.stdout).ns_per_event / 1000,
-      };
-    },
-  },
+  append({ batch: undefined, limit: 0.75 }),
+  append({ batch: 1000, limit: 0.5 }),
   startEnd(10_000, 0.5, "≤ 0.5×"),
   startEnd(100_000, 0.25, "≤ 0.25×"),
   {
