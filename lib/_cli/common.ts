@@ -134,34 +134,6 @@ function helpText(spec: CommandSpec): string {
   return lines.join("\n") + "\n";
 }
 
-/** A flag's value as a string, if given. */
-export function stringFlag(parsed: Parsed, name: string): string | undefined {
-  const value = parsed.values[name];
-  return typeof value === "string" ? value : undefined;
-}
-
-/** A repeatable flag's values. */
-export function listFlag(parsed: Parsed, name: string): string[] {
-  const value = parsed.values[name];
-  return Array.isArray(value)
-    ? value
-    : typeof value === "string"
-    ? [value]
-    : [];
-}
-
-/** A flag that must be a non-negative integer. */
-export function intFlag(parsed: Parsed, name: string): number | undefined {
-  const value = stringFlag(parsed, name);
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) {
-    throw new UsageError(
-      `Invalid --${name} "${value}": expected a non-negative integer`,
-    );
-  }
-  return Number(value);
-}
-
 /** Nanoseconds since the epoch of a timestamp, 0 when it does not parse. */
 export function instant(timestamp: string | null | undefined): bigint {
   return (timestamp ? parseTimestamp(timestamp) : undefined) ?? 0n;
