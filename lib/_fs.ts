@@ -263,16 +263,6 @@ export function listNamesSync(dir: string): string[] {
   return names;
 }
 
-/** Reads a text file, or returns `undefined` when it does not exist. */
-export function readTextIfExistsSync(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw fsError(error, { action: "read the file", path });
-  }
-}
-
 /** Tells whether a path exists. */
 export function existsSync(path: string): boolean {
   try {
